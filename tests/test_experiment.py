@@ -1,0 +1,89 @@
+"""End to end: train run_mnist briefly as a user would, then evaluate it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ram_keras
+from ram_keras.experiment import ConfigError, list_configs, load_config, validate_config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                          env=env, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    # 300 steps of batch 64 on the first 6,400 training digits.
+    result = run("configs/run_mnist.py", "--limit", "6400", "--batch-size", "64",
+                 "--epochs", "3", "--seed", "5", "--out", str(out), "--verbose", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
+
+
+def test_training_writes_model_and_results_and_beats_chance(trained):
+    out, result = trained
+    model_path = out / "models" / "run_mnist" / "run0.weights.h5"
+    results = json.loads((out / "results" / "run_mnist" / "results.json").read_text())
+    assert model_path.is_file() and (out / "models" / "run_mnist" / "run0.config.json").is_file()
+    run0 = results["runs"][0]
+    assert results["config"]["epochs"] == 3 and results["config"]["limit"] == 6400
+    assert run0["seed"] == 5 and run0["history"]["epoch"] == [1, 2, 3]
+    for key in ("train_loss", "train_accuracy", "test_accuracy", "wall_time_s"):
+        assert len(run0["history"][key]) == 3
+    final = run0["final"]
+    assert final["test_accuracy"] > 0.5  # chance is 0.1
+    assert final["test_accuracy_monte_carlo"] > 0.5
+    assert results["summary"]["test_accuracy"]["mean"] == final["test_accuracy"]
+    assert run0["wall_time_s"] > 0
+
+
+def test_evaluate_script_reproduces_the_final_accuracy(trained):
+    out, _ = trained
+    model_path = str(out / "models" / "run_mnist" / "run0.weights.h5")
+    result = run("evaluate.py", "run_mnist", model_path, "--json", "--mc-samples", "0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    saved = json.loads((out / "results" / "run_mnist" / "results.json").read_text())
+    assert report["test_accuracy"] == saved["runs"][0]["final"]["test_accuracy"]
+    text = run("evaluate.py", "run_mnist", model_path, "--mc-samples", "2")
+    assert "deterministic policy: accuracy" in text.stdout and "Monte-Carlo (2 paths)" in text.stdout
+
+
+def test_loaded_model_predicts_probabilities(trained):
+    out, _ = trained
+    model = ram_keras.load_model(str(out / "models" / "run_mnist" / "run0.weights.h5"))
+    probs = model.predict(np.zeros((3, 28, 28, 1), np.float32), verbose=0)
+    assert probs.shape == (3, 10)
+    np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
+
+
+def test_bad_flags_and_configs_fail_cleanly():
+    result = run("configs/run_mnist.py", "--epochs", "-1")
+    assert result.returncode != 0 and "positive" in result.stderr
+    result = run("evaluate.py", "run_nothing", "x.weights.h5")
+    assert result.returncode != 0 and "run_mnist" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run("evaluate.py", "run_mnist", "missing.weights.h5")
+    assert result.returncode != 0 and "not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_validation():
+    assert "run_mnist" in list_configs()
+    config = load_config("run_mnist")
+    with pytest.raises(ConfigError, match="epochs"):
+        validate_config(dict(config, epochs="ten"))
+    broken = dict(config)
+    del broken["batch_size"]
+    with pytest.raises(ConfigError, match="batch_size"):
+        validate_config(broken)
