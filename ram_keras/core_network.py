@@ -7,6 +7,29 @@ CORE_TYPES = ("relu", "lstm")
 
 
 @keras.saving.register_keras_serializable(package="ram_keras")
+class IdentityBelowGlorotInitializer(keras.initializers.Initializer):
+    """Kernel `(inputs + units, units)`: Glorot-uniform rows, then the identity.
+
+    The last `units` rows multiply the previous state, so the recurrent matrix
+    starts as the identity (IRNN) while the input rows are Glorot-uniform.
+    """
+
+    def __init__(self, seed=None):
+        self.seed = seed
+        self.glorot = keras.initializers.GlorotUniform(seed)
+
+    def __call__(self, shape, dtype=None):
+        rows, units = shape
+        if rows <= units:
+            raise ValueError(f"IdentityBelowGlorotInitializer needs rows > units, got {shape}.")
+        top = self.glorot((rows - units, units), dtype=dtype)
+        return ops.concatenate([top, ops.eye(units, dtype=dtype)], axis=0)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="ram_keras")
 class CoreNetwork(keras.layers.Layer):
     """One step of the core: `h_t = ReLU(W_h h_{t-1} + W_g g_t + b)`, or an LSTM.
 
@@ -14,6 +37,10 @@ class CoreNetwork(keras.layers.Layer):
         units: int, size of the state `h_t` (256 in the paper).
         core_type: `"relu"` (the paper's classifier core) or `"lstm"` (its
             Catch agent).
+        identity_init: for the ReLU core, start the recurrent matrix `W_h`
+            as the identity (IRNN, Le et al. 2015) instead of Glorot-uniform,
+            so the state carries over unchanged until training says
+            otherwise; `W_g` stays Glorot-uniform.
 
     Input shape:
         A list `[g_t, state]`: `g_t` `(batch, features)`; `state` is `h` of
@@ -24,7 +51,7 @@ class CoreNetwork(keras.layers.Layer):
         `state[0]` via `CoreNetwork.output_of(state)`.
     """
 
-    def __init__(self, units=256, core_type="relu", **kwargs):
+    def __init__(self, units=256, core_type="relu", identity_init=False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"CoreNetwork: `units` must be a positive int, got {units!r}.")
@@ -34,9 +61,13 @@ class CoreNetwork(keras.layers.Layer):
             )
         self.units = units
         self.core_type = core_type
+        self.identity_init = bool(identity_init)
         gates = units if core_type == "relu" else 4 * units
+        initializer = "glorot_uniform"
+        if self.identity_init and core_type == "relu":
+            initializer = IdentityBelowGlorotInitializer()
         # One matrix on [g_t, h_{t-1}] is W_g g_t + W_h h_{t-1}.
-        self.step_dense = keras.layers.Dense(gates, name="step")
+        self.step_dense = keras.layers.Dense(gates, kernel_initializer=initializer, name="step")
 
     def build(self, input_shape):
         features_shape = input_shape[0]
@@ -63,5 +94,7 @@ class CoreNetwork(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"units": self.units, "core_type": self.core_type})
+        config.update(
+            {"units": self.units, "core_type": self.core_type, "identity_init": self.identity_init}
+        )
         return config

@@ -46,7 +46,7 @@ class RecurrentAttentionModel(keras.Model):
         num_glimpses: int, glimpses per image.
         glimpse_size, num_scales, scale: the retina (`GlimpseSensor`).
         what_units, where_units, glimpse_units: `GlimpseNetwork` sizes.
-        core_units, core_type: `CoreNetwork` size and kind (`"relu"`/`"lstm"`).
+        core_units, core_type, identity_init: the `CoreNetwork`.
         location_std: float, the policy's standard deviation.
         classification_weight, reinforce_weight, baseline_weight: floats,
             the weights of the three loss terms.
@@ -66,6 +66,7 @@ class RecurrentAttentionModel(keras.Model):
         glimpse_units=256,
         core_units=256,
         core_type="relu",
+        identity_init=False,
         location_std=0.1,
         classification_weight=1.0,
         reinforce_weight=1.0,
@@ -106,6 +107,7 @@ class RecurrentAttentionModel(keras.Model):
         self.glimpse_units = glimpse_units
         self.core_units = core_units
         self.core_type = core_type
+        self.identity_init = bool(identity_init)
         self.location_std = location_std
         self.classification_weight = float(classification_weight)
         self.reinforce_weight = float(reinforce_weight)
@@ -124,7 +126,7 @@ class RecurrentAttentionModel(keras.Model):
         self.glimpse_network = GlimpseNetwork(
             what_units, where_units, glimpse_units, name="glimpse_network"
         )
-        self.core = CoreNetwork(core_units, core_type, name="core")
+        self.core = CoreNetwork(core_units, core_type, identity_init, name="core")
         self.location_sampler = LocationSampler(
             location_std, seed=seed, name="location_sampler"
         )
@@ -285,6 +287,7 @@ class RecurrentAttentionModel(keras.Model):
                 "glimpse_units": self.glimpse_units,
                 "core_units": self.core_units,
                 "core_type": self.core_type,
+                "identity_init": self.identity_init,
                 "location_std": self.location_std,
                 "classification_weight": self.classification_weight,
                 "reinforce_weight": self.reinforce_weight,

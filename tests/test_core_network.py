@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -51,3 +52,26 @@ def test_config_roundtrip():
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):
         CoreNetwork(**kwargs)
+
+
+def test_identity_init_carries_the_state_over():
+    core = CoreNetwork(units=5, core_type="relu", identity_init=True)
+    state = np.abs(np.random.default_rng(2).normal(size=(3, 5))).astype(np.float32)
+    # With no input the new state is ReLU(I h + 0) = h.
+    out = core([np.zeros((3, 4), np.float32), state]).numpy()
+    np.testing.assert_allclose(out, state, rtol=1e-6)
+    kernel = core.step_dense.get_weights()[0]
+    np.testing.assert_array_equal(kernel[4:], np.eye(5))
+    assert np.abs(kernel[:4]).max() > 0
+
+
+def test_identity_initializer_is_serializable():
+    from ram_keras.core_network import IdentityBelowGlorotInitializer
+
+    initializer = IdentityBelowGlorotInitializer(seed=3)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(initializer))
+    np.testing.assert_array_equal(
+        np.asarray(restored((6, 4))), np.asarray(initializer((6, 4)))
+    )
+    with pytest.raises(ValueError):
+        initializer((4, 4))
