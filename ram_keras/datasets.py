@@ -121,53 +121,184 @@ def to_float_images(images_uint8):
     return (np.asarray(images_uint8, np.float32) / 255.0)[..., None]
 
 
-def _shift(images, max_shift, seed_pair):
-    """Translates each image by up to `max_shift` pixels, filling with zeros."""
-    pad = max_shift
-    height, width = images.shape[1], images.shape[2]
-    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
-    batch = tf.shape(images)[0]
+def place_patches(patches, rows, cols, canvases, canvas_index=None):
+    """Max-combines `(P, h, w)` patches into `(B, S, S)` canvases, top-left at `(rows, cols)`.
+
+    Patch `p` goes to canvas `canvas_index[p]` (default `p`). Parts of a patch
+    outside the canvas are dropped; where patches overlap the maximum wins.
+    A scatter of `P * h * w` values: vectorised, no per-image loop.
+    """
+    patches = tf.cast(patches, tf.float32)
+    count = tf.shape(patches)[0]
+    height, width = patches.shape[1], patches.shape[2]
+    size = canvases.shape[1]
+    if canvas_index is None:
+        canvas_index = tf.range(count)
+    shape = tf.stack([count, height, width])
+    r = tf.broadcast_to(rows[:, None, None] + tf.range(height)[None, :, None], shape)
+    c = tf.broadcast_to(cols[:, None, None] + tf.range(width)[None, None, :], shape)
+    b = tf.broadcast_to(tf.cast(canvas_index, tf.int32)[:, None, None], shape)
+    inside = (r >= 0) & (r < size) & (c >= 0) & (c < size)
+    values = tf.where(inside, patches, 0.0)
+    indices = tf.stack([b, tf.clip_by_value(r, 0, size - 1), tf.clip_by_value(c, 0, size - 1)], -1)
+    return tf.tensor_scatter_nd_max(canvases, tf.reshape(indices, [-1, 3]), tf.reshape(values, [-1]))
+
+
+def _move(digits, offsets, canvas_size):
+    """`(B, S, S)` canvases showing each `(B, h, w)` digit with its top-left at `offsets`.
+
+    A gather: canvas pixel `(r, c)` reads digit pixel `(r - row, c - col)`, or
+    zero where that falls outside the digit (an extra zero row and column).
+    """
+    digits = tf.cast(digits, tf.float32)
+    height, width = digits.shape[1], digits.shape[2]
+    padded = tf.pad(digits, [[0, 0], [0, 1], [0, 1]])
+    canvas = tf.range(canvas_size)[None, :]
+    src_rows = canvas - offsets[:, 0:1]
+    src_rows = tf.where((src_rows >= 0) & (src_rows < height), src_rows, height)
+    src_cols = canvas - offsets[:, 1:2]
+    src_cols = tf.where((src_cols >= 0) & (src_cols < width), src_cols, width)
+    rows = tf.gather(padded, src_rows, axis=1, batch_dims=1)
+    return tf.gather(rows, src_cols, axis=2, batch_dims=1)
+
+
+def shift_digits(digits, max_shift, seed):
+    """Translates `(B, H, W)` digits by up to `max_shift` pixels per axis, zero fill."""
     offsets = tf.random.stateless_uniform(
-        (batch, 2), seed=seed_pair, minval=0, maxval=2 * pad + 1, dtype=tf.int32
+        (tf.shape(digits)[0], 2), seed=seed, minval=-max_shift, maxval=max_shift + 1,
+        dtype=tf.int32,
     )
-    rows = offsets[:, 0:1] + tf.range(height)[None, :]
-    cols = offsets[:, 1:2] + tf.range(width)[None, :]
-    picked_rows = tf.gather(padded, rows, axis=1, batch_dims=1)
-    return tf.gather(picked_rows, cols, axis=2, batch_dims=1)
+    return _move(digits, offsets, digits.shape[1])
+
+
+def translate_digits(digits, canvas_size, seed):
+    """Each `(28, 28)` digit at a uniformly random place, wholly inside an `S x S` canvas."""
+    digit_size = digits.shape[1]
+    positions = tf.random.stateless_uniform(
+        (tf.shape(digits)[0], 2), seed=seed, minval=0, maxval=canvas_size - digit_size + 1,
+        dtype=tf.int32,
+    )
+    return _move(digits, positions, canvas_size)
+
+
+def add_clutter(canvases, clutter_source, num_pieces, seed, piece_size=8):
+    """Adds `num_pieces` `piece_size`-square crops of random source digits to each canvas.
+
+    Each piece is cut at a random place from a random digit of
+    `clutter_source` (uint8 `(N, 28, 28)`) and put at a random place on the
+    canvas; overlaps are combined with max, so values stay in range.
+    """
+    batch = tf.shape(canvases)[0]
+    canvas_size = canvases.shape[1]
+    source_size = clutter_source.shape[1]
+    seeds = tf.random.experimental.stateless_split(seed, num=3)
+    picks = tf.random.stateless_uniform(
+        (batch, num_pieces), seed=seeds[0], minval=0, maxval=clutter_source.shape[0],
+        dtype=tf.int32,
+    )
+    crop_at = tf.random.stateless_uniform(
+        (batch, num_pieces, 2), seed=seeds[1], minval=0, maxval=source_size - piece_size + 1,
+        dtype=tf.int32,
+    )
+    put_at = tf.random.stateless_uniform(
+        (batch, num_pieces, 2), seed=seeds[2], minval=0, maxval=canvas_size - piece_size + 1,
+        dtype=tf.int32,
+    )
+    sources = tf.gather(clutter_source, tf.reshape(picks, [-1]))
+    flat_crop = tf.reshape(crop_at, [-1, 2])
+    crop_rows = flat_crop[:, 0:1] + tf.range(piece_size)[None, :]
+    crop_cols = flat_crop[:, 1:2] + tf.range(piece_size)[None, :]
+    pieces = tf.gather(tf.gather(sources, crop_rows, axis=1, batch_dims=1),
+                       crop_cols, axis=2, batch_dims=1)
+    flat_put = tf.reshape(put_at, [-1, 2])
+    owner = tf.repeat(tf.range(batch), num_pieces)
+    return place_patches(pieces, flat_put[:, 0], flat_put[:, 1], canvases, canvas_index=owner)
+
+
+def make_canvases(digits, seed, canvas_size=None, max_shift=0, clutter_pieces=0,
+                  clutter_source=None):
+    """uint8-valued float `(B, S, S)` images of a task from uint8 digits `(B, 28, 28)`.
+
+    `canvas_size=None` keeps the 28x28 digit (shifted by up to `max_shift`);
+    otherwise the digit is translated on an `S x S` canvas, with
+    `clutter_pieces` 8x8 pieces of clutter cut from `clutter_source`.
+    """
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
+    if canvas_size is None:
+        images = tf.cast(digits, tf.float32)
+        return shift_digits(images, max_shift, seeds[0]) if max_shift > 0 else images
+    canvases = translate_digits(digits, canvas_size, seeds[0])
+    if clutter_pieces > 0:
+        canvases = add_clutter(canvases, clutter_source, clutter_pieces, seeds[1])
+    return canvases
 
 
 def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
-                 drop_remainder=False):
-    """A tf.data pipeline of `(float images (B, H, W, 1), int32 labels)`.
+                 drop_remainder=False, canvas_size=None, clutter_pieces=0, clutter_source=None):
+    """A tf.data pipeline of `(float images (B, H, W, 1) in [0, 1], int32 labels)`.
 
     Args:
         images: uint8 `(N, H, W)` array.
         labels: int `(N,)` array.
         batch_size: int.
         shuffle: reshuffle the whole set every epoch.
-        seed: seed of the shuffle and of the shifts.
-        max_shift: int, if > 0 each training image is translated by a random
-            integer offset in `[-max_shift, max_shift]` per axis, drawn afresh
-            every epoch (zero fill).
+        seed: seed of the shuffle and of the random placements.
+        max_shift: int, if > 0 (and no canvas) each image is translated by a
+            random integer offset in `[-max_shift, max_shift]` per axis.
         drop_remainder: drop the last incomplete batch.
+        canvas_size, clutter_pieces, clutter_source: the translated /
+            cluttered tasks (see `make_canvases`).
+
+    Random placements, shifts and clutter are drawn afresh every epoch (a
+    per-batch seed from `tf.data.Dataset.random(rerandomize_each_iteration=True)`),
+    reproducibly from `seed`.
     """
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels.")
-    images = tf.constant(np.asarray(images, np.uint8)[..., None])
+    if clutter_pieces > 0 and clutter_source is None:
+        raise ValueError("clutter_pieces > 0 needs a clutter_source.")
+    images = tf.constant(np.asarray(images, np.uint8))
     labels = tf.constant(np.asarray(labels, np.int32))
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     if shuffle:
         dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    transformed = canvas_size is not None or max_shift > 0
+    if transformed:
+        source = None
+        if clutter_pieces > 0:
+            source = tf.constant(np.asarray(clutter_source, np.uint8))
+        batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
 
-    def to_float(x, y):
-        return tf.cast(x, tf.float32) / 255.0, y
+        def transform(xy, batch_seed):
+            pair = tf.stack([tf.constant(seed, tf.int64), batch_seed])
+            canvases = make_canvases(xy[0], pair, canvas_size, max_shift, clutter_pieces, source)
+            return canvases[..., None] / 255.0, xy[1]
 
-    dataset = dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
-    if max_shift > 0:
-        counter = tf.data.Dataset.counter(start=0)
-        dataset = tf.data.Dataset.zip((dataset, counter)).map(
-            lambda xy, i: (_shift(xy[0], max_shift, tf.stack([tf.cast(seed, tf.int64), i])), xy[1]),
+        dataset = tf.data.Dataset.zip((dataset, batch_seeds)).map(
+            transform, num_parallel_calls=tf.data.AUTOTUNE
+        )
+    else:
+        dataset = dataset.map(
+            lambda x, y: (tf.cast(x, tf.float32)[..., None] / 255.0, y),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def make_fixed_test_set(digits, seed, canvas_size, clutter_pieces=0, chunk=1000):
+    """A task's test images, fixed by `seed`: uint8 `(N, S, S)` canvases.
+
+    Clutter comes from the same (test) digits. The result depends only on the
+    digits, the seed, the task and `chunk` (each chunk of digits gets the seed
+    pair `(seed, chunk_index)`), so numbers compare across runs.
+    """
+    digits = np.asarray(digits, np.uint8)
+    source = tf.constant(digits)
+    out = []
+    for index, start in enumerate(range(0, len(digits), chunk)):
+        pair = tf.constant([seed, index], tf.int64)
+        canvases = make_canvases(tf.constant(digits[start:start + chunk]), pair, canvas_size,
+                                 0, clutter_pieces, source)
+        out.append(np.round(canvases.numpy()).astype(np.uint8))
+    return np.concatenate(out)

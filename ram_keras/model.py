@@ -50,6 +50,9 @@ class RecurrentAttentionModel(keras.Model):
         location_std: float, the policy's standard deviation.
         classification_weight, reinforce_weight, baseline_weight: floats,
             the weights of the three loss terms.
+        random_locations: the paper's "random glimpses" ablation: every
+            location is drawn uniformly from `[-1, 1]^2` instead of by the
+            policy (whose log-probabilities are then zero, so REINFORCE is off).
         seed: int or None, seed of the location sampler.
     """
 
@@ -71,6 +74,7 @@ class RecurrentAttentionModel(keras.Model):
         classification_weight=1.0,
         reinforce_weight=1.0,
         baseline_weight=1.0,
+        random_locations=False,
         seed=None,
         **kwargs,
     ):
@@ -112,6 +116,7 @@ class RecurrentAttentionModel(keras.Model):
         self.classification_weight = float(classification_weight)
         self.reinforce_weight = float(reinforce_weight)
         self.baseline_weight = float(baseline_weight)
+        self.random_locations = bool(random_locations)
         self.seed = seed
 
         self.glimpse_sensor = GlimpseSensor(
@@ -162,6 +167,12 @@ class RecurrentAttentionModel(keras.Model):
         steps = {k: [] for k in ("locations", "samples", "means", "log_probs", "baselines", "logits")}
         for _ in range(self.num_glimpses):
             sample, mean, log_prob = self.location_sampler(h, deterministic=deterministic)
+            if self.random_locations:
+                sample = keras.random.uniform(
+                    ops.shape(mean), minval=-1.0, maxval=1.0,
+                    seed=self.location_sampler.seed_generator,
+                )
+                mean, log_prob = sample, ops.zeros_like(log_prob)
             baseline = self.baseline_head(h)
             location = ops.clip(sample, -1.0, 1.0)
             patches = self.glimpse_sensor([images, location])
@@ -292,6 +303,7 @@ class RecurrentAttentionModel(keras.Model):
                 "classification_weight": self.classification_weight,
                 "reinforce_weight": self.reinforce_weight,
                 "baseline_weight": self.baseline_weight,
+                "random_locations": self.random_locations,
                 "seed": self.seed,
             }
         )

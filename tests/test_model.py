@@ -124,3 +124,19 @@ def test_keras_file_roundtrip_gives_identical_predictions(tmp_path):
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):
         small_model(**kwargs)
+
+
+def test_random_locations_ablation_ignores_the_policy():
+    model = small_model(random_locations=True)
+    images = np.random.default_rng(6).random((64, 12, 12, 1)).astype(np.float32)
+    first = model.rollout(images, deterministic=True)
+    second = model.rollout(images, deterministic=True)
+    locations = first["locations"].numpy()
+    assert np.abs(locations).max() <= 1.0 and locations.std() > 0.4  # uniform: std 0.577
+    assert not np.array_equal(locations, second["locations"].numpy())
+    assert np.all(first["log_probs"].numpy() == 0)
+    labels = np.zeros(64, np.int64)
+    with tf.GradientTape() as tape:
+        terms = model.compute_loss_terms(labels, model.rollout(images))
+    assert not reached(tape.gradient(terms["reinforce_loss"], model.location_sampler.trainable_weights))
+    assert model.get_config()["random_locations"] is True
