@@ -1,6 +1,7 @@
 """RecurrentAttentionModel: the RAM classifier and its hybrid training step."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -9,6 +10,7 @@ from ram_keras.glimpse_network import GlimpseNetwork
 from ram_keras.glimpse_sensor import GlimpseSensor
 from ram_keras.heads import ActionHead, BaselineHead
 from ram_keras.location_sampler import LocationSampler
+from ram_keras.validation import validate_images
 from ram_keras.losses import (
     baseline_loss,
     classification_reward,
@@ -191,6 +193,16 @@ class RecurrentAttentionModel(keras.Model):
         outputs = self.rollout(images, deterministic=True)
         return ops.softmax(outputs["logits"][:, -1], axis=-1)
 
+    def predict(self, x, *args, **kwargs):
+        """Class probabilities `(N, num_classes)` with the deterministic policy.
+
+        `x`: float images `(N, H, W, C)` in [0, 1] (checked: a ValueError names
+        a wrong rank, shape, dtype, NaN/inf or range), or a tf.data.Dataset.
+        """
+        if isinstance(x, (np.ndarray, list, tuple)) or tf.is_tensor(x):
+            x = validate_images(x, self.image_shape)
+        return super().predict(x, *args, **kwargs)
+
     def predict_monte_carlo(self, images, samples=10, batch_size=500):
         """Class probabilities averaged over `samples` sampled glimpse paths.
 
@@ -202,9 +214,9 @@ class RecurrentAttentionModel(keras.Model):
         Returns:
             numpy array `(N, num_classes)`.
         """
-        if samples < 1:
-            raise ValueError(f"predict_monte_carlo: `samples` must be >= 1, got {samples}.")
-        import numpy as np
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise ValueError(f"predict_monte_carlo: `samples` must be an int >= 1, got {samples!r}.")
+        images = validate_images(images, self.image_shape)
 
         if not hasattr(self, "_monte_carlo_fn"):
 
