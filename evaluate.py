@@ -1,9 +1,14 @@
-"""Evaluate a trained RAM on its config's test set.
+"""Evaluate a trained RAM on its config's test set and draw what it looked at.
 
     python evaluate.py run_mnist models/run_mnist/run0.weights.h5 [--mc-samples M] [--json]
+        [--samples N] [--out DIR] [--stochastic]
 
 Prints the test accuracy with the deterministic policy (mean locations) and
-averaged over M sampled glimpse paths (Monte-Carlo).
+averaged over M sampled glimpse paths (Monte-Carlo). Then draws the first N
+test images (default 8) into results/<config>/glimpses/ (or DIR): per image a
+PNG with the gaze track and the patches of every glimpse, and a GIF with one
+frame per glimpse; and overview.png, all N with their tracks. The pictures use
+the deterministic policy unless --stochastic is given.
 """
 
 import argparse
@@ -12,23 +17,49 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, REPO_ROOT)
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("config", help="config name, e.g. run_mnist (a module in configs/)")
+    parser.add_argument("config", help="config name, e.g. run_mnist (a module in configs/), "
+                                       "or the path of a config module (*.py)")
     parser.add_argument("model", help="model file written by training (*.weights.h5 or .keras)")
     parser.add_argument("--mc-samples", type=int, default=None,
                         help="glimpse paths per image for the Monte-Carlo accuracy "
                              "(default: the config's mc_samples; 0 skips it)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    parser.add_argument("--samples", type=_non_negative_int, default=8,
+                        help="test images to draw glimpse pictures of (default %(default)s; "
+                             "0 draws none)")
+    parser.add_argument("--out", default=None,
+                        help="folder of the glimpse pictures "
+                             "(default: results/<config>/glimpses/ in the repo)")
+    parser.add_argument("--stochastic", action="store_true",
+                        help="draw sampled glimpse paths instead of the deterministic policy's")
     return parser.parse_args(argv)
+
+
+def glimpse_folder(config_name, out=None):
+    """Where the glimpse pictures go: `out`, else results/<config>/glimpses/."""
+    return out if out is not None else os.path.join(REPO_ROOT, "results", config_name, "glimpses")
 
 
 def main(argv=None):
     args = parse_args(argv)
     import ram_keras
+    from ram_keras import datasets, visualization
     from ram_keras.experiment import ConfigError, evaluate_accuracy, load_config, load_task_data
     from ram_keras.saving import ModelFileError
 
@@ -41,6 +72,10 @@ def main(argv=None):
     if mc_samples < 0:
         sys.exit(f"error: --mc-samples must be >= 0, got {mc_samples}")
     _, (x_test, y_test) = load_task_data(config)
+    test_shape = tuple(datasets.to_float_images(x_test[:1]).shape[1:])
+    if test_shape != tuple(model.image_shape):
+        sys.exit(f"error: the model takes images of shape {tuple(model.image_shape)} but the "
+                 f"test images of {config['name']} have shape {test_shape}")
     deterministic, monte_carlo = evaluate_accuracy(model, x_test, y_test, mc_samples=mc_samples)
     report = {
         "config": config["name"],
@@ -51,6 +86,22 @@ def main(argv=None):
         "test_accuracy_monte_carlo": monte_carlo,
         "mc_samples": mc_samples,
     }
+    count = min(args.samples, len(y_test))
+    if count:
+        folder = glimpse_folder(config["name"], args.out)
+        policy = "sampled" if args.stochastic else "deterministic"
+        trace = visualization.trace_glimpses(
+            model, datasets.to_float_images(x_test[:count]), deterministic=not args.stochastic
+        )
+        try:
+            pictures = visualization.save_glimpse_pictures(
+                trace, folder, labels=y_test[:count],
+                title=f"{config['name']}: first {count} test images, {policy} glimpses",
+            )
+        except OSError as error:
+            sys.exit(f"error: cannot write the glimpse pictures to {folder}: "
+                     f"{error.strerror or error}")
+        report["glimpse_pictures"] = dict(pictures, policy=policy)
     if args.json:
         print(json.dumps(report))
     else:
@@ -60,6 +111,10 @@ def main(argv=None):
         if monte_carlo is not None:
             print(f"  Monte-Carlo ({mc_samples} paths): accuracy {monte_carlo:.4f}, "
                   f"error {100 * (1 - monte_carlo):.2f}%")
+        if count:
+            print(f"  glimpse pictures of {count} test images ({policy} glimpses): "
+                  f"{report['glimpse_pictures']['folder']} "
+                  f"(overview.png, image000.png/.gif, ...)")
     return report
 
 

@@ -1,0 +1,153 @@
+"""plot.py: training curves from hand-written results.json files."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import plot
+from ram_keras import visualization as viz
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METRICS = ("loss", "classification_loss", "reinforce_loss", "baseline_loss", "accuracy",
+           "reward")
+
+
+def history(epochs, seed):
+    rng = np.random.default_rng(seed)
+    result = {"epoch": list(range(1, epochs + 1)),
+              "wall_time_s": [round(10.0 * e, 2) for e in range(1, epochs + 1)]}
+    for split in ("train", "test"):
+        for metric in METRICS:
+            values = 1 - 0.5 * np.exp(-np.arange(epochs) / 3) - 0.02 * rng.random(epochs)
+            result[f"{split}_{metric}"] = [float(v) for v in values]
+    return result
+
+
+def write_results(path, runs, name="run_fake", epochs=6, paper=1.12):
+    config = {"name": name, "epochs": epochs}
+    if paper is not None:
+        config["paper_test_error_percent"] = paper
+    data = {"config": config,
+            "runs": [{"run": i, "seed": i, "history": history(epochs, i), "final": {}}
+                     for i in range(runs)]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    return data
+
+
+def assert_png(path, size=(960, 600)):
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == size
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    assert pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
+
+
+def test_script_writes_png_beside_the_results(tmp_path):
+    path = tmp_path / "results" / "run_fake" / "results.json"
+    write_results(path, runs=1)
+    result = subprocess.run([sys.executable, "plot.py", str(path)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "results" / "run_fake" / "accuracy.png"
+    assert result.stdout.strip() == f"wrote {out}"
+    assert_png(out)
+
+
+def lines_by_label(figure):
+    (axes,) = figure.axes
+    return {line.get_label(): line for line in axes.get_lines()}, axes
+
+
+def test_three_runs_mean_band_and_paper_line(tmp_path):
+    data = write_results(tmp_path / "results.json", runs=3)
+    # A run still in progress: only its first 4 epochs count.
+    for key, values in data["runs"][2]["history"].items():
+        del values[4:]
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    figure = viz.draw_training_curves([viz.load_results(str(tmp_path / "results.json"))])
+    lines, axes = lines_by_label(figure)
+    test = lines["test (deterministic), mean \u00b1 std of 3 runs"]
+    runs = [run["history"]["test_accuracy"] for run in data["runs"]]
+    expected = [np.mean([r[e] for r in runs if len(r) > e]) for e in range(6)]
+    np.testing.assert_allclose(test.get_ydata(), expected)
+    np.testing.assert_array_equal(test.get_xdata(), [1, 2, 3, 4, 5, 6])
+    assert "train (sampled glimpses), mean \u00b1 std of 3 runs" in lines
+    np.testing.assert_allclose(lines["paper: 98.88% (1.12% error)"].get_ydata(), [0.9888] * 2)
+    assert len(axes.collections) == 2  # the +-std bands of test and train
+    band = axes.collections[0].get_paths()[0].vertices
+    at_first_epoch = band[np.isclose(band[:, 0], 1.0), 1]
+    std = np.std([r[0] for r in runs])
+    np.testing.assert_allclose([at_first_epoch.min(), at_first_epoch.max()],
+                               [expected[0] - std, expected[0] + std])
+    epochs, mean, spread, count = viz.mean_and_std_per_epoch(data, "test_accuracy")
+    assert count == 3 and spread[0] == pytest.approx(std)
+    assert spread[5] == pytest.approx(np.std([runs[0][5], runs[1][5]]))
+    assert axes.get_xlabel() == "epoch" and axes.get_ylabel() == "accuracy"
+    assert axes.get_title() == "run_fake: accuracy per epoch"
+    out = tmp_path / "three.png"
+    assert plot.main([str(tmp_path / "results.json"), "--out", str(out)]) == str(out)
+    assert_png(out)
+
+
+def test_several_files_and_other_metrics(tmp_path):
+    one, three = tmp_path / "a" / "results.json", tmp_path / "b" / "results.json"
+    write_results(one, runs=1, name="run_mnist")
+    write_results(three, runs=3, name="run_translated", paper=None)
+    figure = viz.draw_training_curves([viz.load_results(str(p)) for p in (one, three)])
+    lines, axes = lines_by_label(figure)
+    assert {"run_mnist: test (deterministic)", "run_mnist: train (sampled glimpses)",
+            "run_translated: test (deterministic), mean \u00b1 std of 3 runs",
+            "run_mnist: paper: 98.88% (1.12% error)"} <= set(lines)
+    assert not any("run_translated: paper" in label for label in lines)
+    assert axes.get_title() == "run_mnist, run_translated: accuracy per epoch"
+    out = tmp_path / "reinforce.png"
+    plot.main([str(one), str(three), "--metric", "reinforce_loss", "--out", str(out)])
+    assert_png(out)
+    plot.main([str(three), "--metric", "test_loss"])
+    assert_png(tmp_path / "b" / "test_loss.png")
+    figure = viz.draw_training_curves([viz.load_results(str(three))], metric="test_loss")
+    assert list(lines_by_label(figure)[0]) == ["test (deterministic), mean \u00b1 std of 3 runs"]
+    # The same config twice: the legend tells the files apart.
+    figure = viz.draw_training_curves([viz.load_results(str(one))] * 2,
+                                      paths=[str(one), str(three)])
+    assert f"run_mnist ({three}): test (deterministic)" in lines_by_label(figure)[0]
+
+
+def expect_error(argv, *words):
+    with pytest.raises(SystemExit) as exit_info:
+        plot.main(argv)
+    message = str(exit_info.value.code)
+    assert message.startswith("error: ") and "\n" not in message
+    for word in words:
+        assert word in message
+    return message
+
+
+def test_errors_are_one_line(tmp_path):
+    good = tmp_path / "good" / "results.json"
+    write_results(good, runs=1)
+    expect_error([str(tmp_path / "missing.json")], "missing.json", "no such file")
+    (tmp_path / "text.json").write_text("not json {")
+    expect_error([str(tmp_path / "text.json")], "is not JSON")
+    shapes = {
+        "list.json": [1, 2],
+        "empty.json": {"runs": []},
+        "nohistory.json": {"runs": [{"run": 0}]},
+        "short.json": {"runs": [{"history": {"epoch": [1, 2], "test_accuracy": [0.5]}}]},
+        "words.json": {"runs": [{"history": {"epoch": [1], "test_accuracy": ["high"]}}]},
+    }
+    for name, content in shapes.items():
+        (tmp_path / name).write_text(json.dumps(content))
+        expect_error([str(good), str(tmp_path / name)], name, "not a results.json")
+    expect_error([str(good), "--metric", "happiness"], "unknown metric 'happiness'",
+                 "accuracy", "reinforce_loss")
+    expect_error([str(good), "--out", str(tmp_path / "plot.pdf")], ".png")
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    expect_error([str(good), "--out", str(tmp_path / "blocker" / "x.png")], "cannot write")
+    assert not (tmp_path / "good" / "accuracy.png").exists()
