@@ -15,6 +15,7 @@ setup(
         "opencv-python-headless>=4.8,<6",
         "h5py>=3.10,<4",
         "matplotlib>=3.8,<4",
+        "pillow>=10,<14",
     ],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={"test": ["pytest>=7"], "tensorboard": ["tensorboard>=2.16,<2.22"]},
 )

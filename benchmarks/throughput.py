@@ -32,15 +32,14 @@ def main(argv=None):
 
     import tensorflow as tf
 
-    from ram_keras import datasets
-    from ram_keras.experiment import load_config, load_task_data, make_optimizer
+    from ram_keras.experiment import (load_config, load_task_data, make_optimizer,
+                                      training_dataset)
     from ram_keras.saving import build_model
 
     config = load_config(args.config)
     (x_train, y_train), _ = load_task_data(config)
-    dataset = datasets.make_dataset(x_train, y_train, args.batch_size, shuffle=True,
-                                    max_shift=config.get("max_shift", 0),
-                                    drop_remainder=True).repeat()
+    dataset = training_dataset(config, x_train, y_train, args.batch_size, seed=0,
+                               drop_remainder=True).repeat()
 
     # The input pipeline alone.
     iterator = iter(dataset)

@@ -6,40 +6,27 @@ Run `python configs/run_mnist.py --help` for the flags.
 import os
 import sys
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ram_keras.defaults import PAPER_MODEL, TRAINING  # noqa: E402
 from ram_keras.experiment import main  # noqa: E402
 
 CONFIG = {
+    **TRAINING,
     "name": "run_mnist",
     "description": "RAM on centred 28x28 MNIST: 6 glimpses of 8x8, 1 scale.",
     "dataset": "mnist",
     "model": {
+        **PAPER_MODEL,
         "image_shape": [28, 28, 1],
-        "num_classes": 10,
         "num_glimpses": 6,
         "glimpse_size": 8,
         "num_scales": 1,
-        "scale": 2,
-        "what_units": 128,
-        "where_units": 128,
-        "glimpse_units": 256,
-        "core_units": 256,
-        "core_type": "relu",
-        "identity_init": True,
-        "location_std": 0.1,
-        "classification_weight": 1.0,
-        "reinforce_weight": 1.0,
-        "baseline_weight": 1.0,
     },
     "epochs": 200,
-    "batch_size": 128,
-    "learning_rate": 1e-3,
+    # Training digits shifted by up to 2 px, afresh every epoch; the test set is not.
     "max_shift": 2,
-    "seed": 0,
-    "runs": 1,
-    "mc_samples": 10,
-    "strategy": "default",
     "paper_test_error_percent": 1.12,
 }
 

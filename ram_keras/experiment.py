@@ -17,6 +17,7 @@ import numpy as np
 
 from ram_keras import datasets
 from ram_keras.saving import build_model, save_model
+from ram_keras.visualization import TensorBoardLogger
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIGS_DIR = os.path.join(REPO_ROOT, "configs")
@@ -33,7 +34,12 @@ REQUIRED_SETTINGS = {
     "runs": int,
     "mc_samples": int,
 }
-DATASETS = ("mnist",)
+DATASETS = ("mnist", "translated_mnist", "cluttered_mnist")
+# Settings the translated and cluttered tasks need besides REQUIRED_SETTINGS.
+CANVAS_SETTINGS = {"canvas_size": int, "clutter_pieces": int, "test_seed": int}
+# --tensorboard: glimpse pictures of this many test images, every this many epochs.
+TENSORBOARD_IMAGES = 4
+TENSORBOARD_IMAGE_EVERY = 5
 
 
 class ConfigError(ValueError):
@@ -84,6 +90,22 @@ def validate_config(config):
     for key in ("epochs", "batch_size", "runs"):
         if config[key] < 1:
             raise ConfigError(f"Config setting {key!r} must be >= 1, got {config[key]}.")
+    if config["dataset"] != "mnist":
+        for key, kind in CANVAS_SETTINGS.items():
+            value = config.get(key)
+            if not isinstance(value, kind) or isinstance(value, bool) or value < 0:
+                raise ConfigError(
+                    f"Config setting {key!r} must be a non-negative {kind.__name__} for "
+                    f"dataset {config['dataset']!r}, got {value!r}."
+                )
+        if config["canvas_size"] < 28:
+            raise ConfigError(f"Config canvas_size must be >= 28, got {config['canvas_size']}.")
+        shape = list(config["model"].get("image_shape", []))
+        if shape != [config["canvas_size"], config["canvas_size"], 1]:
+            raise ConfigError(
+                f"Config model image_shape {shape} does not match canvas_size "
+                f"{config['canvas_size']}."
+            )
     return config
 
 
@@ -121,15 +143,60 @@ def parse_args(config, argv=None):
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
                         help="Keras fit verbosity (default: progress bar on a terminal, "
                              "one line per epoch otherwise)")
+    parser.add_argument("--glimpses", type=_positive_int, default=None,
+                        help="glimpses per image (default: the config's, "
+                             f"{config['model'].get('num_glimpses')})")
+    parser.add_argument("--random-glimpses", action="store_true",
+                        help="ablation: uniformly random glimpse locations instead of the "
+                             "learned policy")
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="write TensorBoard logs to DIR/<config>/runK: scalars per epoch "
+                             f"and glimpse pictures every {TENSORBOARD_IMAGE_EVERY} epochs "
+                             "(view with `tensorboard --logdir DIR`)")
     return parser.parse_args(argv)
 
 
 def load_task_data(config, limit=None):
-    """`(x_train, y_train), (x_test, y_test)` as uint8 images for the config's task."""
+    """`(x_train, y_train), (x_test, y_test)` for the config's task.
+
+    Training images are the uint8 28x28 digits (the pipeline places them on
+    the canvas afresh every epoch, see `training_dataset`); test images are
+    the task's fixed uint8 test set (`(N, S, S)` canvases for the translated
+    and cluttered tasks, fixed by `test_seed`, clutter from test digits).
+    """
     (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
     if limit is not None:
         x_train, y_train = x_train[:limit], y_train[:limit]
+    if config["dataset"] != "mnist":
+        x_test = datasets.make_fixed_test_set(
+            x_test, config["test_seed"], config["canvas_size"], config["clutter_pieces"]
+        )
     return (x_train, y_train), (x_test, y_test)
+
+
+def training_dataset(config, x_train, y_train, batch_size, seed, drop_remainder=False):
+    """The config's training pipeline: shuffled, placed and cluttered afresh every epoch."""
+    canvas = {}
+    if config["dataset"] != "mnist":
+        canvas = {
+            "canvas_size": config["canvas_size"],
+            "clutter_pieces": config["clutter_pieces"],
+            "clutter_source": x_train,
+        }
+    return datasets.make_dataset(
+        x_train, y_train, batch_size, shuffle=True, seed=seed,
+        max_shift=config.get("max_shift", 0), drop_remainder=drop_remainder, **canvas,
+    )
+
+
+def apply_flags(config, args):
+    """The config as these flags change it (glimpse count, random glimpses)."""
+    model = dict(config["model"])
+    if getattr(args, "glimpses", None) is not None:
+        model["num_glimpses"] = args.glimpses
+    if getattr(args, "random_glimpses", False):
+        model["random_locations"] = True
+    return dict(config, model=model)
 
 
 def make_optimizer(config, steps_per_epoch, epochs):
@@ -201,6 +268,7 @@ def summarize(runs, key):
 
 def run_experiment(config, args):
     """Trains `args.runs` models and writes models/ and results/; returns the results."""
+    config = apply_flags(config, args)
     name = config["name"]
     models_dir = os.path.join(args.out, "models", name)
     results_path = os.path.join(args.out, "results", name, "results.json")
@@ -229,20 +297,25 @@ def run_experiment(config, args):
             optimizer=make_optimizer(config, steps_per_epoch, args.epochs),
             jit_compile=config.get("jit_compile", True),
         )
-        train_data = datasets.make_dataset(
-            x_train, y_train, batch_size, shuffle=True, seed=seed,
-            max_shift=config.get("max_shift", 0),
-        )
+        train_data = training_dataset(config, x_train, y_train, batch_size, seed)
         test_data = datasets.make_dataset(x_test, y_test, 1000)
         run = {"run": run_index, "seed": seed, "history": None, "final": {}}
         recorder = EpochRecorder(write)
+        callbacks = [recorder]
+        if getattr(args, "tensorboard", None):
+            callbacks.append(TensorBoardLogger(
+                os.path.join(args.tensorboard, name, f"run{run_index}"),
+                images=datasets.to_float_images(x_test[:TENSORBOARD_IMAGES]),
+                labels=y_test[:TENSORBOARD_IMAGES],
+                image_every=TENSORBOARD_IMAGE_EVERY,
+            ))
         run["history"] = recorder.history
         results["runs"].append(run)
         print(f"[{name}] run {run_index + 1}/{args.runs}, seed {seed}: "
               f"{len(x_train)} training images, {args.epochs} epochs", flush=True)
         start = time.time()
         model.fit(train_data, epochs=args.epochs, validation_data=test_data,
-                  callbacks=[recorder], verbose=verbose)
+                  callbacks=callbacks, verbose=verbose)
         run["train_wall_time_s"] = round(time.time() - start, 2)
         deterministic, monte_carlo = evaluate_accuracy(
             model, x_test, y_test, mc_samples=config["mc_samples"]

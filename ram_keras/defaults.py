@@ -1,0 +1,28 @@
+"""The paper's network sizes and our training defaults, shared by the configs."""
+
+# Mnih et al. (2014): glimpse network 128 + 128 -> 256, core of 256, 10 classes.
+PAPER_MODEL = {
+    "num_classes": 10,
+    "what_units": 128,
+    "where_units": 128,
+    "glimpse_units": 256,
+    "core_units": 256,
+    "core_type": "relu",
+    "identity_init": True,
+    "location_std": 0.1,
+    "scale": 2,
+    "classification_weight": 1.0,
+    "reinforce_weight": 1.0,
+    "baseline_weight": 1.0,
+    "random_locations": False,
+}
+
+# Adam with a cosine-decayed learning rate, batch 128, Monte-Carlo with 10 paths.
+TRAINING = {
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "seed": 0,
+    "runs": 1,
+    "mc_samples": 10,
+    "strategy": "default",
+}
