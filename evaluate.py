@@ -60,12 +60,20 @@ def main(argv=None):
     args = parse_args(argv)
     import ram_keras
     from ram_keras import datasets, visualization
-    from ram_keras.experiment import ConfigError, evaluate_accuracy, load_config, load_task_data
-    from ram_keras.saving import ModelFileError
+    from ram_keras.experiment import (
+        ConfigError,
+        check_model_fits_config,
+        evaluate_accuracy,
+        load_config,
+        load_task_data,
+    )
+    from ram_keras.saving import ModelFileError, read_model_file_info
 
     try:
         config = load_config(args.config)
         model = ram_keras.load_model(args.model)
+        metadata = {} if args.model.endswith(".keras") else read_model_file_info(args.model)[1]
+        check_model_fits_config(model.get_config(), metadata, config, args.model)
     except (ConfigError, ModelFileError) as error:
         sys.exit(f"error: {error}")
     mc_samples = config["mc_samples"] if args.mc_samples is None else args.mc_samples

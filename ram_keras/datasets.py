@@ -234,7 +234,8 @@ def make_canvases(digits, seed, canvas_size=None, max_shift=0, clutter_pieces=0,
 
 
 def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
-                 drop_remainder=False, canvas_size=None, clutter_pieces=0, clutter_source=None):
+                 drop_remainder=False, canvas_size=None, clutter_pieces=0, clutter_source=None,
+                 epochs=None, first_epoch=0):
     """A tf.data pipeline of `(float images (B, H, W, 1) in [0, 1], int32 labels)`.
 
     Args:
@@ -248,42 +249,59 @@ def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
         drop_remainder: drop the last incomplete batch.
         canvas_size, clutter_pieces, clutter_source: the translated /
             cluttered tasks (see `make_canvases`).
+        epochs: `None` (default): one pass over the dataset is one epoch, and
+            every new pass draws afresh. An int: a single stream holding
+            epochs `first_epoch, ..., epochs - 1` back to back, for
+            `fit(..., steps_per_epoch=...)`.
+        first_epoch: int, the first epoch of that stream (a resumed run).
 
-    Random placements, shifts and clutter are drawn afresh every epoch (a
-    per-batch seed from `tf.data.Dataset.random(rerandomize_each_iteration=True)`),
-    reproducibly from `seed`.
+    The shuffle order, placements, shifts and clutter of epoch `e` depend only
+    on `(seed, e)` (stateless random ops; batch `b` uses the seed
+    `fold_in(fold_in((seed, 0), e), b)`), so a run resumed at epoch `e` sees
+    exactly the data an uninterrupted run would. With `epochs=None` the epoch
+    key of each pass is drawn from `seed` instead, so passes still differ.
     """
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels.")
     if clutter_pieces > 0 and clutter_source is None:
         raise ValueError("clutter_pieces > 0 needs a clutter_source.")
+    if epochs is not None and not 0 <= first_epoch < epochs:
+        raise ValueError(f"first_epoch must be in [0, epochs={epochs}), got {first_epoch}.")
     images = tf.constant(np.asarray(images, np.uint8))
     labels = tf.constant(np.asarray(labels, np.int32))
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    if shuffle:
-        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    count = int(labels.shape[0])
+    source = None
+    if clutter_pieces > 0:
+        source = tf.constant(np.asarray(clutter_source, np.uint8))
     transformed = canvas_size is not None or max_shift > 0
-    if transformed:
-        source = None
-        if clutter_pieces > 0:
-            source = tf.constant(np.asarray(clutter_source, np.uint8))
-        batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    base_seed = tf.constant([seed, 0], tf.int64)
 
-        def transform(xy, batch_seed):
-            pair = tf.stack([tf.constant(seed, tf.int64), batch_seed])
-            canvases = make_canvases(xy[0], pair, canvas_size, max_shift, clutter_pieces, source)
-            return canvases[..., None] / 255.0, xy[1]
-
-        dataset = tf.data.Dataset.zip((dataset, batch_seeds)).map(
-            transform, num_parallel_calls=tf.data.AUTOTUNE
+    def epoch_batches(epoch_key):
+        epoch_seed = tf.random.experimental.stateless_fold_in(base_seed, epoch_key)
+        order = tf.range(count, dtype=tf.int32)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, seed=epoch_seed)
+        batches = tf.data.Dataset.from_tensor_slices(order).batch(
+            batch_size, drop_remainder=drop_remainder
         )
+
+        def load(batch_index, indices):
+            digits = tf.gather(images, indices)
+            if transformed:
+                batch_seed = tf.random.experimental.stateless_fold_in(epoch_seed, batch_index)
+                pixels = make_canvases(digits, batch_seed, canvas_size, max_shift,
+                                       clutter_pieces, source)
+            else:
+                pixels = tf.cast(digits, tf.float32)
+            return pixels[..., None] / 255.0, tf.gather(labels, indices)
+
+        return batches.enumerate().map(load, num_parallel_calls=tf.data.AUTOTUNE)
+
+    if epochs is None:
+        epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
     else:
-        dataset = dataset.map(
-            lambda x, y: (tf.cast(x, tf.float32)[..., None] / 255.0, y),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+        epoch_keys = tf.data.Dataset.range(first_epoch, epochs)
+    return epoch_keys.flat_map(epoch_batches).prefetch(tf.data.AUTOTUNE)
 
 
 def make_fixed_test_set(digits, seed, canvas_size, clutter_pieces=0, chunk=1000):

@@ -2,7 +2,9 @@
 
 A config module (configs/run_*.py) holds one dict `CONFIG` and calls
 `main(CONFIG)` when run. This module turns it into trained models under
-`<out>/models/<name>/runK.weights.h5` and `<out>/results/<name>/results.json`.
+`<out>/models/<name>/runK.weights.h5` and `<out>/results/<name>/results.json`,
+keeping a checkpoint of every epoch in `<out>/checkpoints/<name>/` until a run
+ends (see `training_state.py`), so that `--resume` can continue a killed run.
 """
 
 import argparse
@@ -16,7 +18,21 @@ import keras
 import numpy as np
 
 from ram_keras import datasets
+from ram_keras.model import RecurrentAttentionModel
 from ram_keras.saving import build_model, save_model
+from ram_keras.training_state import (
+    CheckpointError,
+    EpochCheckpoint,
+    NonFiniteLossError,
+    OutputLock,
+    OutputLockedError,
+    StopOnNonFiniteLoss,
+    atomic_write_json,
+    check_checkpoint_settings,
+    read_checkpoint,
+    remove_checkpoint,
+    restore_checkpoint,
+)
 from ram_keras.visualization import TensorBoardLogger
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +106,10 @@ def validate_config(config):
     for key in ("epochs", "batch_size", "runs"):
         if config[key] < 1:
             raise ConfigError(f"Config setting {key!r} must be >= 1, got {config[key]}.")
+    try:
+        RecurrentAttentionModel(**config["model"])
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"Config setting 'model' is invalid: {error}") from None
     if config["dataset"] != "mnist":
         for key, kind in CANVAS_SETTINGS.items():
             value = config.get(key)
@@ -109,15 +129,84 @@ def validate_config(config):
     return config
 
 
+# Model settings that decide the shapes of the weights: a model file must agree
+# with the config it is evaluated under on all of them.
+SHAPE_SETTINGS = ("image_shape", "num_classes", "glimpse_size", "num_scales", "what_units",
+                  "where_units", "glimpse_units", "core_units", "core_type")
+
+
+def model_task(metadata, configs_dir=DEFAULT_CONFIGS_DIR):
+    """`(dataset, config name)` a model file was trained on, from its metadata.
+
+    Older files store only the config name; the task is then read from that
+    config module if it exists. Either may be None when unknown.
+    """
+    name = metadata.get("config")
+    dataset = metadata.get("dataset")
+    if dataset is None and isinstance(name, str) and name in list_configs(configs_dir):
+        try:
+            dataset = load_config(name, configs_dir)["dataset"]
+        except ConfigError:
+            dataset = None
+    return dataset, name
+
+
+def check_model_fits_config(model_config, metadata, config, model_path,
+                            configs_dir=DEFAULT_CONFIGS_DIR):
+    """Raises ConfigError if a model file belongs to another task or config.
+
+    Args:
+        model_config: the model's config (stored in the file).
+        metadata: the file's metadata (`{"config": ..., "dataset": ...}`).
+        config: the experiment config it is to be evaluated under.
+        model_path: for the message.
+    """
+    dataset, trained_config = model_task(metadata, configs_dir)
+    if dataset is not None and dataset != config["dataset"]:
+        hint = f"; evaluate it with `python evaluate.py {trained_config} {model_path}`" \
+            if trained_config in list_configs(configs_dir) else ""
+        raise ConfigError(
+            f"{model_path} was trained on another task: {dataset} (config {trained_config}), "
+            f"but {config['name']} is the task {config['dataset']}{hint}"
+        )
+    differences = [
+        f"{key} {model_config.get(key)!r} in the file, {config['model'].get(key)!r} in "
+        f"{config['name']}"
+        for key in SHAPE_SETTINGS
+        if _as_json(model_config.get(key)) != _as_json(config["model"].get(key))
+    ]
+    if differences:
+        raise ConfigError(
+            f"{model_path} is from another config (wrong shapes for {config['name']}): "
+            + "; ".join(differences)
+        )
+
+
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
 
 
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
 def _non_negative_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
@@ -146,9 +235,21 @@ def parse_args(config, argv=None):
     parser.add_argument("--glimpses", type=_positive_int, default=None,
                         help="glimpses per image (default: the config's, "
                              f"{config['model'].get('num_glimpses')})")
+    parser.add_argument("--location-std", type=_positive_float, default=None,
+                        help="standard deviation of the location policy (default: the "
+                             f"config's, {config['model'].get('location_std')})")
     parser.add_argument("--random-glimpses", action="store_true",
                         help="ablation: uniformly random glimpse locations instead of the "
                              "learned policy")
+    parser.add_argument("--test-limit", type=_positive_int, default=None,
+                        help="evaluate on only the first N test images (quick checks; "
+                             "default: all)")
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run of this same command from its last "
+                             "completed epoch (checkpoints are in <out>/checkpoints/)")
+    resume.add_argument("--restart", action="store_true",
+                        help="discard an interrupted run's checkpoint and start afresh")
     parser.add_argument("--tensorboard", metavar="DIR", default=None,
                         help="write TensorBoard logs to DIR/<config>/runK: scalars per epoch "
                              f"and glimpse pictures every {TENSORBOARD_IMAGE_EVERY} epochs "
@@ -156,7 +257,7 @@ def parse_args(config, argv=None):
     return parser.parse_args(argv)
 
 
-def load_task_data(config, limit=None):
+def load_task_data(config, limit=None, test_limit=None):
     """`(x_train, y_train), (x_test, y_test)` for the config's task.
 
     Training images are the uint8 28x28 digits (the pipeline places them on
@@ -167,6 +268,8 @@ def load_task_data(config, limit=None):
     (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
     if limit is not None:
         x_train, y_train = x_train[:limit], y_train[:limit]
+    if test_limit is not None:
+        x_test, y_test = x_test[:test_limit], y_test[:test_limit]
     if config["dataset"] != "mnist":
         x_test = datasets.make_fixed_test_set(
             x_test, config["test_seed"], config["canvas_size"], config["clutter_pieces"]
@@ -174,8 +277,13 @@ def load_task_data(config, limit=None):
     return (x_train, y_train), (x_test, y_test)
 
 
-def training_dataset(config, x_train, y_train, batch_size, seed, drop_remainder=False):
-    """The config's training pipeline: shuffled, placed and cluttered afresh every epoch."""
+def training_dataset(config, x_train, y_train, batch_size, seed, drop_remainder=False,
+                     epochs=None, first_epoch=0):
+    """The config's training pipeline: shuffled, placed and cluttered afresh every epoch.
+
+    With `epochs`, one stream of epochs `first_epoch .. epochs - 1` whose
+    draws depend only on `(seed, epoch)` (see `datasets.make_dataset`).
+    """
     canvas = {}
     if config["dataset"] != "mnist":
         canvas = {
@@ -185,7 +293,8 @@ def training_dataset(config, x_train, y_train, batch_size, seed, drop_remainder=
         }
     return datasets.make_dataset(
         x_train, y_train, batch_size, shuffle=True, seed=seed,
-        max_shift=config.get("max_shift", 0), drop_remainder=drop_remainder, **canvas,
+        max_shift=config.get("max_shift", 0), drop_remainder=drop_remainder,
+        epochs=epochs, first_epoch=first_epoch, **canvas,
     )
 
 
@@ -194,6 +303,8 @@ def apply_flags(config, args):
     model = dict(config["model"])
     if getattr(args, "glimpses", None) is not None:
         model["num_glimpses"] = args.glimpses
+    if getattr(args, "location_std", None) is not None:
+        model["location_std"] = args.location_std
     if getattr(args, "random_glimpses", False):
         model["random_locations"] = True
     return dict(config, model=model)
@@ -227,32 +338,32 @@ def evaluate_accuracy(model, images, labels, mc_samples=0, batch_size=1000):
     return deterministic, monte_carlo
 
 
-def atomic_write_json(path, data):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 class EpochRecorder(keras.callbacks.Callback):
-    """Collects per-epoch metrics and wall time, and rewrites results.json."""
+    """Collects per-epoch metrics and wall time, and rewrites results.json.
 
-    def __init__(self, on_update):
+    Args:
+        on_update: called after every epoch (writes results.json).
+        history: the history so far (a resumed run), else None.
+        wall_time_offset: training seconds spent before this process (resume).
+    """
+
+    def __init__(self, on_update, history=None, wall_time_offset=0.0):
         super().__init__()
-        self.history = {"epoch": [], "wall_time_s": []}
+        self.history = history if history is not None else {"epoch": [], "wall_time_s": []}
         self.on_update = on_update
-        self.start = None
+        self.wall_time_offset = wall_time_offset
+        self.start = time.time()
 
     def on_train_begin(self, logs=None):
         self.start = time.time()
 
+    def wall_time(self):
+        """Training seconds of this run so far, across resumes."""
+        return self.wall_time_offset + time.time() - self.start
+
     def on_epoch_end(self, epoch, logs=None):
         self.history["epoch"].append(epoch + 1)
-        self.history["wall_time_s"].append(round(time.time() - self.start, 2))
+        self.history["wall_time_s"].append(round(self.wall_time(), 2))
         for key, value in (logs or {}).items():
             name = key.replace("val_", "test_") if key.startswith("val_") else f"train_{key}"
             self.history.setdefault(name, []).append(float(value))
@@ -266,21 +377,56 @@ def summarize(runs, key):
     return {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values)}
 
 
+def _as_json(value):
+    return json.loads(json.dumps(value))
+
+
+def _completed_runs(results_path, effective):
+    """Runs already finished by an earlier invocation of the same command."""
+    try:
+        with open(results_path) as f:
+            previous = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(previous, dict) or previous.get("config") != effective:
+        return {}
+    return {
+        run["run"]: run for run in previous.get("runs", [])
+        if isinstance(run, dict) and run.get("final") and "stopped" not in run
+    }
+
+
 def run_experiment(config, args):
-    """Trains `args.runs` models and writes models/ and results/; returns the results."""
+    """Trains `args.runs` models and writes models/ and results/; returns the results.
+
+    Holds a lock on `<out>/checkpoints/<name>/` while it runs (a second run
+    writing to the same place gets `OutputLockedError`). Raises
+    `CheckpointError` for an interrupted run's checkpoint met without
+    `--resume`/`--restart`, and `NonFiniteLossError` when the loss becomes
+    NaN or inf (after saving the last good model).
+    """
     config = apply_flags(config, args)
+    with OutputLock(os.path.join(args.out, "checkpoints", config["name"])):
+        return _run_experiment(config, args)
+
+
+def _run_experiment(config, args):
     name = config["name"]
     models_dir = os.path.join(args.out, "models", name)
     results_path = os.path.join(args.out, "results", name, "results.json")
+    checkpoints_dir = os.path.join(args.out, "checkpoints", name)
     verbose = args.verbose
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    (x_train, y_train), (x_test, y_test) = load_task_data(config, args.limit)
+    test_limit = getattr(args, "test_limit", None)
+    resume, restart = getattr(args, "resume", False), getattr(args, "restart", False)
+    (x_train, y_train), (x_test, y_test) = load_task_data(config, args.limit, test_limit)
     batch_size = args.batch_size
     steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
-    effective = dict(config, epochs=args.epochs, batch_size=batch_size, runs=args.runs,
-                     seed=args.seed, limit=args.limit)
+    effective = _as_json(dict(config, epochs=args.epochs, batch_size=batch_size, runs=args.runs,
+                              seed=args.seed, limit=args.limit, test_limit=test_limit))
     results = {"config": effective, "runs": []}
+    completed = _completed_runs(results_path, effective) if resume else {}
 
     def write():
         results["summary"] = {
@@ -290,18 +436,43 @@ def run_experiment(config, args):
         atomic_write_json(results_path, results)
 
     for run_index in range(args.runs):
+        if run_index in completed:
+            results["runs"].append(completed[run_index])
+            print(f"[{name}] run {run_index + 1}/{args.runs} already finished "
+                  f"({completed[run_index]['model_path']})", flush=True)
+            continue
         seed = args.seed + run_index
+        checkpoint_dir = os.path.join(checkpoints_dir, f"run{run_index}")
+        state = read_checkpoint(checkpoint_dir)
+        if state is not None and restart:
+            remove_checkpoint(checkpoint_dir)
+            state = None
+        if state is not None and not resume:
+            raise CheckpointError(
+                f"an interrupted run left a checkpoint in {checkpoint_dir} (epoch "
+                f"{state['epoch']} of {state['settings'].get('epochs')}); add --resume to "
+                "continue it, or --restart to discard it and start afresh"
+            )
+        if state is not None:
+            check_checkpoint_settings(state, effective, checkpoint_dir)
         keras.utils.set_random_seed(seed)
         model = build_model(dict(config["model"], seed=seed))
         model.compile(
             optimizer=make_optimizer(config, steps_per_epoch, args.epochs),
             jit_compile=config.get("jit_compile", True),
         )
-        train_data = training_dataset(config, x_train, y_train, batch_size, seed)
-        test_data = datasets.make_dataset(x_test, y_test, 1000)
+        initial_epoch, history, wall_offset = 0, None, 0.0
+        if state is not None:
+            restore_checkpoint(model, checkpoint_dir, state)
+            initial_epoch, history = state["epoch"], state["history"]
+            wall_offset = state["wall_time_s"]
         run = {"run": run_index, "seed": seed, "history": None, "final": {}}
-        recorder = EpochRecorder(write)
-        callbacks = [recorder]
+        recorder = EpochRecorder(write, history, wall_offset)
+        callbacks = [
+            StopOnNonFiniteLoss(),
+            recorder,
+            EpochCheckpoint(checkpoint_dir, effective, recorder.history, recorder.wall_time),
+        ]
         if getattr(args, "tensorboard", None):
             callbacks.append(TensorBoardLogger(
                 os.path.join(args.tensorboard, name, f"run{run_index}"),
@@ -311,12 +482,24 @@ def run_experiment(config, args):
             ))
         run["history"] = recorder.history
         results["runs"].append(run)
-        print(f"[{name}] run {run_index + 1}/{args.runs}, seed {seed}: "
-              f"{len(x_train)} training images, {args.epochs} epochs", flush=True)
         start = time.time()
-        model.fit(train_data, epochs=args.epochs, validation_data=test_data,
-                  callbacks=callbacks, verbose=verbose)
-        run["train_wall_time_s"] = round(time.time() - start, 2)
+        if initial_epoch < args.epochs:
+            resumed = f", resuming after epoch {initial_epoch}" if initial_epoch else ""
+            print(f"[{name}] run {run_index + 1}/{args.runs}, seed {seed}: "
+                  f"{len(x_train)} training images, {args.epochs} epochs{resumed}", flush=True)
+            train_data = training_dataset(config, x_train, y_train, batch_size, seed,
+                                          epochs=args.epochs, first_epoch=initial_epoch)
+            test_data = datasets.make_dataset(x_test, y_test, 1000)
+            try:
+                model.fit(train_data, epochs=args.epochs, initial_epoch=initial_epoch,
+                          steps_per_epoch=steps_per_epoch, validation_data=test_data,
+                          callbacks=callbacks, verbose=verbose)
+            except NonFiniteLossError as error:
+                _keep_last_good_model(model, error, run, checkpoint_dir, models_dir, name, seed,
+                                      config, args.out)
+                write()
+                raise
+        run["train_wall_time_s"] = round(recorder.wall_time(), 2)
         deterministic, monte_carlo = evaluate_accuracy(
             model, x_test, y_test, mc_samples=config["mc_samples"]
         )
@@ -327,10 +510,11 @@ def run_experiment(config, args):
             "mc_samples": config["mc_samples"],
         }
         model_path = os.path.join(models_dir, f"run{run_index}.weights.h5")
-        save_model(model, model_path, metadata={"config": name, "seed": seed})
+        save_model(model, model_path, metadata=_model_metadata(config, seed))
         run["model_path"] = os.path.relpath(model_path, args.out)
-        run["wall_time_s"] = round(time.time() - start, 2)
+        run["wall_time_s"] = round(wall_offset + time.time() - start, 2)
         write()
+        remove_checkpoint(checkpoint_dir)
         mc_text = f", Monte-Carlo ({config['mc_samples']} paths) {monte_carlo:.4f}" if monte_carlo is not None else ""
         print(f"[{name}] run {run_index + 1}: test accuracy {deterministic:.4f} "
               f"(deterministic){mc_text}; model {model_path}", flush=True)
@@ -338,11 +522,45 @@ def run_experiment(config, args):
     return results
 
 
+def _model_metadata(config, seed, **extra):
+    return {"config": config["name"], "dataset": config["dataset"], "seed": seed, **extra}
+
+
+def _keep_last_good_model(model, error, run, checkpoint_dir, models_dir, name, seed, config, out):
+    """After a non-finite loss: save the last checkpointed model, note it in `run`."""
+    state = read_checkpoint(checkpoint_dir)
+    run["stopped"] = str(error)
+    if state is None:
+        run["model_path"] = None
+        error.kept = "no epoch had finished, so there is no good model to keep"
+        return
+    restore_checkpoint(model, checkpoint_dir, state)
+    model_path = os.path.join(models_dir, f"run{run['run']}.weights.h5")
+    save_model(model, model_path, metadata=_model_metadata(
+        config, seed, stopped=str(error), epochs_completed=state["epoch"]))
+    run["model_path"] = os.path.relpath(model_path, out)
+    error.kept = f"kept the model of epoch {state['epoch']}, the last good one: {model_path}"
+
+
 def main(config, argv=None):
-    """Entry point of a config module: parse flags, train, report."""
+    """Entry point of a config module: parse flags, train, report.
+
+    Problems a user can fix (a bad config, a locked output folder, a stale
+    checkpoint, a loss that became NaN) end the process with a one-line
+    `error: ...` message and exit status 1.
+    """
     try:
         config = validate_config(dict(config))
     except ConfigError as error:
         sys.exit(f"error: {error}")
     args = parse_args(config, argv)
-    return run_experiment(config, args)
+    try:
+        return run_experiment(config, args)
+    except (ConfigError, CheckpointError, OutputLockedError, datasets.DatasetNotFoundError) as error:
+        sys.exit(f"error: {error}")
+    except OSError as error:  # e.g. --out not writable, disk full
+        where = f": {error.filename}" if error.filename else ""
+        sys.exit(f"error: {error.strerror or error}{where}")
+    except NonFiniteLossError as error:
+        sys.exit(f"error: training stopped: {error}; {getattr(error, 'kept', '')}. "
+                 "Try a lower learning rate or clipnorm in the config.")

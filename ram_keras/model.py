@@ -124,6 +124,11 @@ class RecurrentAttentionModel(keras.Model):
         self.glimpse_sensor = GlimpseSensor(
             glimpse_size, num_scales, scale, name="glimpse_sensor"
         )
+        if glimpse_size > min(image_shape[0], image_shape[1]):
+            raise ValueError(
+                f"RecurrentAttentionModel: the glimpse ({glimpse_size}x{glimpse_size} px) is "
+                f"larger than the image ({image_shape[0]}x{image_shape[1]})."
+            )
         largest_patch = self.glimpse_sensor.patch_widths[-1]
         if largest_patch > 2 * max(image_shape[0], image_shape[1]):
             raise ValueError(
@@ -199,7 +204,9 @@ class RecurrentAttentionModel(keras.Model):
         `x`: float images `(N, H, W, C)` in [0, 1] (checked: a ValueError names
         a wrong rank, shape, dtype, NaN/inf or range), or a tf.data.Dataset.
         """
-        if isinstance(x, (np.ndarray, list, tuple)) or tf.is_tensor(x):
+        if not isinstance(x, (tf.data.Dataset, keras.utils.PyDataset)) and not hasattr(
+            x, "__next__"
+        ):
             x = validate_images(x, self.image_shape)
         return super().predict(x, *args, **kwargs)
 

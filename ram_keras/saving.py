@@ -2,6 +2,7 @@
 
 import json
 import os
+import zipfile
 
 import h5py
 import keras
@@ -58,23 +59,65 @@ def save_model(model, path, metadata=None):
     )
 
 
-def read_model_file_info(path):
-    """Returns `(model_config, metadata)` stored in or beside a model file."""
-    if not os.path.isfile(path):
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _check_readable_file(path):
+    """Raises ModelFileError for a missing, empty or non-HDF5 file."""
+    if not os.path.exists(path):
         raise ModelFileError(f"Model file not found: {path}")
+    if not os.path.isfile(path):
+        raise ModelFileError(f"Not a model file (a folder?): {path}")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise ModelFileError(f"Model file {path} is empty (0 bytes)")
+    with open(path, "rb") as f:
+        head = f.read(len(HDF5_SIGNATURE))
+    if head != HDF5_SIGNATURE:
+        raise ModelFileError(
+            f"{path} is not an HDF5 file (ram_keras models are *{WEIGHTS_SUFFIX} files "
+            "written by training)"
+        )
+
+
+def _parse_json_attribute(value, what, path):
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        raise ModelFileError(f"{path} holds a malformed {what} (not JSON)") from None
+    if not isinstance(parsed, dict):
+        raise ModelFileError(f"{path} holds a malformed {what} (not a JSON object)")
+    return parsed
+
+
+def read_model_file_info(path):
+    """Returns `(model_config, metadata)` stored in or beside a model file.
+
+    Reads only JSON text from the file (never pickles or code). Raises
+    `ModelFileError` saying what is wrong: missing, empty, not HDF5,
+    truncated or corrupt, or without a ram_keras model config.
+    """
+    _check_readable_file(path)
     try:
         with h5py.File(path, "r") as f:
             config = f.attrs.get(CONFIG_ATTRIBUTE)
             metadata = f.attrs.get(METADATA_ATTRIBUTE)
     except OSError as error:
-        raise ModelFileError(f"Not a readable HDF5 model file: {path} ({error})") from None
+        raise ModelFileError(
+            f"{path} is truncated or corrupt: HDF5 cannot read it ({error})"
+        ) from None
     if config is not None:
-        return json.loads(config), json.loads(metadata) if metadata else {}
+        metadata = _parse_json_attribute(metadata, "metadata", path) if metadata else {}
+        return _parse_json_attribute(config, "model config", path), metadata
     sidecar = sidecar_config_path(path)
     if os.path.isfile(sidecar):
         with open(sidecar) as f:
-            stored = json.load(f)
-        return stored["model"], stored.get("metadata", {})
+            stored = _parse_json_attribute(f.read(), "model config", sidecar)
+        if not isinstance(stored.get("model"), dict):
+            raise ModelFileError(f"{sidecar} has no 'model' config")
+        return stored["model"], stored.get("metadata") or {}
     raise ModelFileError(
         f"{path} holds no ram_keras model config and there is no {sidecar} beside it."
     )
@@ -91,24 +134,53 @@ def load_model(path):
     Args:
         path: a `*.weights.h5` file written by training (`save_model`), whose
             config is read from inside it or from `*.config.json` beside it;
-            or a whole-model `.keras` file.
+            or a whole-model `.keras` file (loaded with Keras's `safe_mode`,
+            which refuses Lambda layers and other stored code).
 
     Returns:
         A compiled `RecurrentAttentionModel`.
+
+    Raises:
+        ModelFileError: the file is missing, empty, not HDF5 (or not a
+            `.keras` archive), truncated or corrupt, has no or a malformed
+            config, or holds weights that do not fit its config.
     """
     path = os.fspath(path)
     if path.endswith(".keras"):
-        if not os.path.isfile(path):
-            raise ModelFileError(f"Model file not found: {path}")
-        return keras.saving.load_model(path, safe_mode=True)
-    config, _ = read_model_file_info(path)
-    model = build_model(config)
-    weights_path = path
+        return _load_keras_archive(path)
     if not path.endswith(WEIGHTS_SUFFIX):
         raise ModelFileError(f"Model weight files must end in {WEIGHTS_SUFFIX!r}: {path}")
+    config, _ = read_model_file_info(path)
     try:
-        model.load_weights(weights_path)
-    except Exception as error:
-        raise ModelFileError(f"Could not load weights from {path}: {error}") from None
+        model = build_model(config)
+    except Exception as error:  # noqa: BLE001 - any config the model rejects
+        raise ModelFileError(
+            f"{path} holds a model config ram_keras cannot build: {error}"
+        ) from None
+    try:
+        model.load_weights(path)
+    except ValueError as error:
+        raise ModelFileError(
+            f"The weights in {path} do not fit the model config stored with it "
+            f"(wrong shapes or missing layers): {error}"
+        ) from None
+    except Exception as error:  # noqa: BLE001 - h5py and Keras raise many kinds
+        raise ModelFileError(f"{path} is truncated or corrupt: {error}") from None
     model.compile(optimizer=keras.optimizers.Adam())
+    return model
+
+
+def _load_keras_archive(path):
+    if not os.path.isfile(path):
+        raise ModelFileError(f"Model file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a .keras archive (not a zip file)")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds
+        raise ModelFileError(f"Cannot load {path}: {error}") from None
+    if not isinstance(model, RecurrentAttentionModel):
+        raise ModelFileError(
+            f"{path} holds a {type(model).__name__}, not a ram_keras RecurrentAttentionModel"
+        )
     return model

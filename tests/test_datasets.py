@@ -164,3 +164,30 @@ def test_fixed_test_set_depends_only_on_the_seed():
     assert not np.array_equal(a, c)
     # Every digit's pixels are all there (clutter only adds, with max).
     assert np.all(a.reshape(30, -1).sum(1) >= digits.reshape(30, -1).sum(1))
+
+
+@pytest.mark.parametrize("canvas", [{}, {"canvas_size": 40, "clutter_pieces": 2}])
+def test_epoch_stream_resumed_midway_equals_the_uninterrupted_stream(canvas):
+    digits = digits_with_unique_values(40, seed=2)
+    labels = np.arange(40) % 10
+    if canvas:
+        canvas = dict(canvas, clutter_source=digits)
+
+    def stream(first_epoch):
+        dataset = datasets.make_dataset(digits, labels, batch_size=16, shuffle=True, seed=4,
+                                        max_shift=0 if canvas else 2, epochs=4,
+                                        first_epoch=first_epoch, **canvas)
+        return [(x.numpy(), y.numpy()) for x, y in dataset]
+
+    full = stream(0)
+    assert len(full) == 4 * 3  # 4 epochs of 16 + 16 + 8
+    resumed = stream(2)
+    assert len(resumed) == 2 * 3
+    for (xa, ya), (xb, yb) in zip(full[6:], resumed):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    orders = [np.concatenate([y for _, y in full[3 * e:3 * e + 3]]) for e in range(4)]
+    assert all(sorted(o) == sorted(labels) for o in orders)
+    assert not np.array_equal(full[0][0], full[3][0])  # every epoch draws afresh
+    with pytest.raises(ValueError, match="first_epoch"):
+        datasets.make_dataset(digits, labels, 16, epochs=4, first_epoch=4)

@@ -125,3 +125,35 @@ def test_canvas_task_trains_end_to_end_and_beats_chance(name, tmp_path):
     assert results["runs"][0]["final"]["test_accuracy"] > 0.2  # chance is 0.1
     model = ram_keras.load_model(str(tmp_path / "models" / name / "run0.weights.h5"))
     assert model.image_shape == (60, 60, 1) and model.num_glimpses == 4
+
+
+def test_model_files_from_another_task_or_config_are_named(tmp_path):
+    from ram_keras.experiment import check_model_fits_config
+    from ram_keras.saving import read_model_file_info
+
+    translated = os.path.join(REPO, "models", "run_translated_mnist", "run0.weights.h5")
+    result = run("evaluate.py", "run_cluttered_mnist", translated, "--samples", "0")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "another task: translated_mnist" in result.stderr
+    assert "evaluate.py run_translated_mnist" in result.stderr
+
+    model_config, metadata = read_model_file_info(
+        os.path.join(REPO, "models", "run_mnist", "run0.weights.h5"))
+    config = load_config("run_mnist")
+    check_model_fits_config(model_config, metadata, config, "m.weights.h5")  # fits
+    with pytest.raises(ConfigError, match="another task: mnist"):
+        check_model_fits_config(model_config, metadata, load_config("run_translated_mnist"), "m")
+    other = dict(model_config, core_units=64, glimpse_size=6)
+    with pytest.raises(ConfigError, match="another config .*glimpse_size 6 in the file, 8 in "
+                                          "run_mnist.*core_units 64"):
+        check_model_fits_config(other, {"config": "run_tiny", "dataset": "mnist"}, config, "m")
+
+
+def test_bad_model_settings_in_a_config_are_named():
+    config = load_config("run_mnist")
+    for change, message in [({"location_std": 0.0}, "std"),
+                            ({"glimpse_size": 40}, "larger than the image"),
+                            ({"num_glimpses": 0}, "num_glimpses"),
+                            ({"core_type": "gru"}, "core_type|relu")]:
+        with pytest.raises(ConfigError, match=message):
+            validate_config(dict(config, model=dict(config["model"], **change)))

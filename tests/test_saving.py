@@ -58,3 +58,78 @@ def test_missing_and_broken_files_raise_model_file_error(tmp_path):
 def test_save_needs_weights_suffix(tmp_path):
     with pytest.raises(ValueError, match="weights.h5"):
         save_model(trained_like_model(), str(tmp_path / "model.h5"))
+
+
+def saved_model_file(tmp_path, name="run0.weights.h5"):
+    path = str(tmp_path / name)
+    save_model(trained_like_model(), path, metadata={"config": "test"})
+    return path
+
+
+def test_empty_and_truncated_files_are_named_as_such(tmp_path):
+    empty = tmp_path / "empty.weights.h5"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelFileError, match="empty"):
+        ram_keras.load_model(str(empty))
+    path = saved_model_file(tmp_path)
+    data = open(path, "rb").read()
+    for keep in (0.9, 0.5, 0.1, 0.01):
+        truncated = tmp_path / f"cut{int(keep * 100)}.weights.h5"
+        truncated.write_bytes(data[: int(len(data) * keep)])
+        with pytest.raises(ModelFileError, match="truncated or corrupt"):
+            ram_keras.load_model(str(truncated))
+
+
+def test_weights_that_do_not_fit_their_config_are_refused(tmp_path):
+    import h5py
+
+    path = saved_model_file(tmp_path)
+    with h5py.File(path, "a") as f:
+        config = json.loads(f.attrs["ram_keras_model_config"])
+        config["core_units"] = 32  # the stored weights are for 16 units
+        f.attrs["ram_keras_model_config"] = json.dumps(config)
+    with pytest.raises(ModelFileError, match="do not fit"):
+        ram_keras.load_model(path)
+
+    path = saved_model_file(tmp_path, "missing_layer.weights.h5")
+    with h5py.File(path, "a") as f:
+        del f["action_head"]
+    with pytest.raises(ModelFileError, match="do not fit|truncated or corrupt"):
+        ram_keras.load_model(path)
+
+
+def test_malformed_or_foreign_configs_are_refused(tmp_path):
+    import h5py
+
+    path = saved_model_file(tmp_path)
+    with h5py.File(path, "a") as f:
+        f.attrs["ram_keras_model_config"] = "{broken"
+    with pytest.raises(ModelFileError, match="malformed model config"):
+        ram_keras.load_model(path)
+    path = saved_model_file(tmp_path, "foreign.weights.h5")
+    with h5py.File(path, "a") as f:
+        f.attrs["ram_keras_model_config"] = json.dumps(
+            {"class_name": "Lambda", "function": "__import__('os').system('touch PWNED')"})
+    with pytest.raises(ModelFileError, match="cannot build"):
+        ram_keras.load_model(path)
+    assert not os.path.exists("PWNED")
+
+
+def test_keras_archives_with_code_are_refused_without_running_it(tmp_path):
+    import keras
+
+    marker = tmp_path / "ran"
+    marker_name = str(marker)
+    inputs = keras.Input((2,))
+    outputs = keras.layers.Lambda(lambda x: x + float(open(marker_name, "w").write("x")))(inputs)
+    path = str(tmp_path / "lambda.keras")
+    keras.Model(inputs, outputs).save(path)
+    if marker.exists():
+        marker.unlink()  # tracing the model at save time ran it; loading must not
+    with pytest.raises(ModelFileError, match="Cannot load"):
+        ram_keras.load_model(path)
+    assert not marker.exists()
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"PK not really")
+    with pytest.raises(ModelFileError, match="not a .keras archive"):
+        ram_keras.load_model(str(junk))

@@ -267,7 +267,8 @@ def test_tensorboard_flag_logs_scalars_and_glimpse_images(tiny, tmp_path, monkey
     config = experiment.load_config(config_path)
     digits, labels = fake_digits(64), np.arange(64) % 10
     monkeypatch.setattr(experiment, "load_task_data",
-                        lambda config, limit=None: ((digits, labels), (digits[:50], labels[:50])))
+                        lambda config, limit=None, test_limit=None: ((digits, labels),
+                                                                         (digits[:50], labels[:50])))
     monkeypatch.setattr(experiment, "TENSORBOARD_IMAGES", 2)
     args = experiment.parse_args(config, ["--epochs", "2", "--out", str(tmp_path / "out"),
                                           "--tensorboard", str(tmp_path / "tb"), "--verbose", "0"])
