@@ -301,7 +301,13 @@ def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
         epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
     else:
         epoch_keys = tf.data.Dataset.range(first_epoch, epochs)
-    return epoch_keys.flat_map(epoch_batches).prefetch(tf.data.AUTOTUNE)
+    batches_per_epoch = count // batch_size if drop_remainder else -(-count // batch_size)
+    # flat_map hides the length from tf.data; state it, so Keras knows where a pass ends.
+    length = batches_per_epoch * (1 if epochs is None else epochs - first_epoch)
+    dataset = epoch_keys.flat_map(epoch_batches).apply(
+        tf.data.experimental.assert_cardinality(length)
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def make_fixed_test_set(digits, seed, canvas_size, clutter_pieces=0, chunk=1000):

@@ -17,7 +17,7 @@ import time
 import keras
 import numpy as np
 
-from ram_keras import datasets
+from ram_keras import datasets, distribution
 from ram_keras.model import RecurrentAttentionModel
 from ram_keras.saving import build_model, save_model
 from ram_keras.training_state import (
@@ -89,7 +89,8 @@ def load_config(name_or_path, configs_dir=DEFAULT_CONFIGS_DIR):
     return validate_config(dict(module.CONFIG))
 
 
-def validate_config(config):
+def check_required_settings(config):
+    """Raises ConfigError unless every required setting is there with its type."""
     for key, kind in REQUIRED_SETTINGS.items():
         if key not in config:
             raise ConfigError(f"Config is missing the setting {key!r}.")
@@ -101,6 +102,14 @@ def validate_config(config):
             raise ConfigError(
                 f"Config setting {key!r} must be {kind.__name__}, got {value!r}."
             )
+
+
+def validate_config(config):
+    """The config, checked; raises ConfigError naming the first bad setting."""
+    check_required_settings(config)
+    if config.get("strategy", "default") not in distribution.STRATEGIES:
+        raise ConfigError(f"Config strategy must be one of {distribution.STRATEGIES}, "
+                          f"got {config.get('strategy')!r}.")
     if config["dataset"] not in DATASETS:
         raise ConfigError(f"Config dataset must be one of {DATASETS}, got {config['dataset']!r}.")
     for key in ("epochs", "batch_size", "runs"):
@@ -202,6 +211,13 @@ def _positive_float(text):
     return value
 
 
+def _device_list(text):
+    devices = [d.strip() for d in text.split(",") if d.strip()]
+    if not devices:
+        raise argparse.ArgumentTypeError(f"must name at least one device, got {text!r}")
+    return devices
+
+
 def _non_negative_int(text):
     try:
         value = int(text)
@@ -241,6 +257,23 @@ def parse_args(config, argv=None):
     parser.add_argument("--random-glimpses", action="store_true",
                         help="ablation: uniformly random glimpse locations instead of the "
                              "learned policy")
+    parser.add_argument("--strategy", choices=distribution.STRATEGIES,
+                        default=config.get("strategy", "default"),
+                        help="tf.distribute strategy: default (one device), mirrored (all local "
+                             "GPUs or --devices), multi_worker (cluster from TF_CONFIG), tpu "
+                             "(default %(default)s)")
+    parser.add_argument("--devices", type=_device_list, default=None,
+                        help="comma-separated devices for --strategy mirrored, e.g. "
+                             "/gpu:0,/gpu:1 (default: all local GPUs)")
+    parser.add_argument("--cpu-devices", type=_positive_int, default=None,
+                        help="split the CPU into N logical devices (/cpu:0 ... ), to try "
+                             "--strategy mirrored without GPUs; not faster")
+    parser.add_argument("--jit", action=argparse.BooleanOptionalAction,
+                        default=config.get("jit_compile", True),
+                        help="compile the training step with XLA (default: %(default)s)")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="compute in float16 with float32 weights (mixed_float16); "
+                             "helps on GPUs with tensor cores, slows the CPU down")
     parser.add_argument("--test-limit", type=_positive_int, default=None,
                         help="evaluate on only the first N test images (quick checks; "
                              "default: all)")
@@ -396,7 +429,7 @@ def _completed_runs(results_path, effective):
     }
 
 
-def run_experiment(config, args):
+def run_experiment(config, args, strategy=None):
     """Trains `args.runs` models and writes models/ and results/; returns the results.
 
     Holds a lock on `<out>/checkpoints/<name>/` while it runs (a second run
@@ -406,11 +439,25 @@ def run_experiment(config, args):
     NaN or inf (after saving the last good model).
     """
     config = apply_flags(config, args)
-    with OutputLock(os.path.join(args.out, "checkpoints", config["name"])):
-        return _run_experiment(config, args)
+    if strategy is None:
+        strategy = distribution.make_strategy(getattr(args, "strategy", "default"),
+                                              getattr(args, "devices", None))
+    if not distribution.is_chief():
+        # Every worker trains; only the chief's models and results are kept in --out.
+        # The others write theirs (and their checkpoints, for --resume) beside it.
+        args = argparse.Namespace(**vars(args))
+        args.out = os.path.join(args.out, "workers", distribution.worker_name())
+    policy = keras.mixed_precision.global_policy()
+    if getattr(args, "mixed_precision", False):
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        with OutputLock(os.path.join(args.out, "checkpoints", config["name"])):
+            return _run_experiment(config, args, strategy)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
 
 
-def _run_experiment(config, args):
+def _run_experiment(config, args, strategy):
     name = config["name"]
     models_dir = os.path.join(args.out, "models", name)
     results_path = os.path.join(args.out, "results", name, "results.json")
@@ -423,8 +470,13 @@ def _run_experiment(config, args):
     (x_train, y_train), (x_test, y_test) = load_task_data(config, args.limit, test_limit)
     batch_size = args.batch_size
     steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
-    effective = _as_json(dict(config, epochs=args.epochs, batch_size=batch_size, runs=args.runs,
-                              seed=args.seed, limit=args.limit, test_limit=test_limit))
+    jit_compile = getattr(args, "jit", config.get("jit_compile", True))
+    effective = _as_json(dict(
+        config, epochs=args.epochs, batch_size=batch_size, runs=args.runs, seed=args.seed,
+        limit=args.limit, test_limit=test_limit, jit_compile=jit_compile,
+        strategy=getattr(args, "strategy", "default"), replicas=strategy.num_replicas_in_sync,
+        mixed_precision=bool(getattr(args, "mixed_precision", False)),
+    ))
     results = {"config": effective, "runs": []}
     completed = _completed_runs(results_path, effective) if resume else {}
 
@@ -456,11 +508,13 @@ def _run_experiment(config, args):
         if state is not None:
             check_checkpoint_settings(state, effective, checkpoint_dir)
         keras.utils.set_random_seed(seed)
-        model = build_model(dict(config["model"], seed=seed))
-        model.compile(
-            optimizer=make_optimizer(config, steps_per_epoch, args.epochs),
-            jit_compile=config.get("jit_compile", True),
-        )
+        with strategy.scope():
+            model = build_model(dict(config["model"], seed=seed))
+            model.compile(
+                optimizer=make_optimizer(config, steps_per_epoch, args.epochs),
+                jit_compile=jit_compile,
+            )
+            model.optimizer.build(model.trainable_variables)
         initial_epoch, history, wall_offset = 0, None, 0.0
         if state is not None:
             restore_checkpoint(model, checkpoint_dir, state)
@@ -487,11 +541,12 @@ def _run_experiment(config, args):
             resumed = f", resuming after epoch {initial_epoch}" if initial_epoch else ""
             print(f"[{name}] run {run_index + 1}/{args.runs}, seed {seed}: "
                   f"{len(x_train)} training images, {args.epochs} epochs{resumed}", flush=True)
-            train_data = training_dataset(config, x_train, y_train, batch_size, seed,
-                                          epochs=args.epochs, first_epoch=initial_epoch)
-            test_data = datasets.make_dataset(x_test, y_test, 1000)
+            train_data = distribution.shard_by_data(training_dataset(
+                config, x_train, y_train, batch_size, seed,
+                epochs=args.epochs, first_epoch=initial_epoch))
+            test_data = distribution.shard_by_data(datasets.make_dataset(x_test, y_test, 1000))
             try:
-                model.fit(train_data, epochs=args.epochs, initial_epoch=initial_epoch,
+                model.fit(train_data, epochs=args.epochs, initial_epoch=initial_epoch, shuffle=False,
                           steps_per_epoch=steps_per_epoch, validation_data=test_data,
                           callbacks=callbacks, verbose=verbose)
             except NonFiniteLossError as error:
@@ -550,13 +605,20 @@ def main(config, argv=None):
     `error: ...` message and exit status 1.
     """
     try:
+        check_required_settings(config)
+        args = parse_args(config, argv)
+        # Logical CPUs and multi-worker collectives must be set up before TensorFlow
+        # creates its first tensor (validate_config already builds a model).
+        if args.cpu_devices:
+            distribution.split_cpu(args.cpu_devices)
+        strategy = distribution.make_strategy(args.strategy, args.devices)
         config = validate_config(dict(config))
-    except ConfigError as error:
+    except (ConfigError, distribution.StrategyError) as error:
         sys.exit(f"error: {error}")
-    args = parse_args(config, argv)
     try:
-        return run_experiment(config, args)
-    except (ConfigError, CheckpointError, OutputLockedError, datasets.DatasetNotFoundError) as error:
+        return run_experiment(config, args, strategy)
+    except (ConfigError, CheckpointError, OutputLockedError, datasets.DatasetNotFoundError,
+            distribution.StrategyError) as error:
         sys.exit(f"error: {error}")
     except OSError as error:  # e.g. --out not writable, disk full
         where = f": {error.filename}" if error.filename else ""

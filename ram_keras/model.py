@@ -19,6 +19,18 @@ from ram_keras.losses import (
 )
 
 
+def _per_replica_logs(logs):
+    """The step's logs in the form Keras can average across workers.
+
+    Keras (3.15) averages the logs of a MultiWorkerMirroredStrategy step with
+    `strategy.reduce("MEAN", value, axis=0)`, which needs an axis to reduce:
+    there each scalar gets one. Elsewhere the logs stay scalars.
+    """
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+    return logs
+
+
 @keras.saving.register_keras_serializable(package="ram_keras")
 class RecurrentAttentionModel(keras.Model):
     """The Recurrent Attention Model of Mnih et al. (2014) for classification.
@@ -246,7 +258,11 @@ class RecurrentAttentionModel(keras.Model):
 
     # ------------------------------------------------------------------- losses
     def compute_loss_terms(self, labels, outputs):
-        """The hybrid loss and its terms, as a dict of scalars (and rewards)."""
+        """The hybrid loss and its terms, as a dict of scalars (and rewards).
+
+        Computed in float32 also when the layers compute in float16 (mixed precision).
+        """
+        outputs = {key: ops.cast(value, "float32") for key, value in outputs.items()}
         final_logits = outputs["logits"][:, -1]
         rewards = classification_reward(labels, final_logits)
         terms = {
@@ -284,22 +300,46 @@ class RecurrentAttentionModel(keras.Model):
         self.reward_tracker.update_state(terms["rewards"])
         return {m.name: m.result() for m in self.metrics}
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skips Keras's symbolic build when there is nothing left to build.
+
+        Under a tf.distribute strategy Keras takes one batch from the training
+        iterator to build the model (so training would start on the second
+        batch), and under MultiWorkerMirroredStrategy it fails to reduce that
+        batch. This model has no compiled loss or metrics; `build_all()`
+        builds its layers and `experiment.run_experiment` its optimizer.
+        """
+        nothing_to_build = (
+            all(layer.built for layer in self._flatten_layers())
+            and (self.optimizer is None or self.optimizer.built)
+            and getattr(self, "_compile_metrics", None) is None
+            and getattr(self, "_compile_loss", None) is None
+        )
+        if not nothing_to_build:
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def train_step(self, data):
         images, labels = data
         with tf.GradientTape() as tape:
             outputs = self.rollout(images, deterministic=False)
             terms = self.compute_loss_terms(labels, outputs)
-        gradients = tape.gradient(terms["loss"], self.trainable_weights)
+            # Under tf.distribute each replica sees its share of the global batch and
+            # the optimizer sums the replicas' gradients: dividing the per-replica mean
+            # by the replica count gives the gradient of the global-batch mean (equal
+            # shares). `scale_loss` is the loss scaling of mixed precision (else a no-op).
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            loss = self.optimizer.scale_loss(terms["loss"] / replicas)
+        gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
         # Reward and accuracy coincide while training: both judge the sampled path.
-        return self._update_trackers(terms, terms["rewards"])
+        return _per_replica_logs(self._update_trackers(terms, terms["rewards"]))
 
     def test_step(self, data):
         """Evaluates with the deterministic policy (mean locations)."""
         images, labels = data
         outputs = self.rollout(images, deterministic=True)
         terms = self.compute_loss_terms(labels, outputs)
-        return self._update_trackers(terms, terms["rewards"])
+        return _per_replica_logs(self._update_trackers(terms, terms["rewards"]))
 
     # ------------------------------------------------------------ serialisation
     def get_config(self):

@@ -1,0 +1,121 @@
+"""tf.distribute strategies: names and errors, mirrored on two logical CPUs,
+multi-worker training with two processes on 127.0.0.1."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ram_keras import distribution
+from ram_keras.distribution import StrategyError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from test_training_state import write_config  # noqa: E402
+
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+ENV.pop("TF_CONFIG", None)
+
+
+def tf_config(ports, index):
+    return json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+                       "task": {"type": "worker", "index": index}})
+
+
+def test_strategy_names_and_errors(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert distribution.make_strategy("default").num_replicas_in_sync == 1
+    with pytest.raises(StrategyError, match="unknown strategy 'gpu'.*mirrored"):
+        distribution.make_strategy("gpu")
+    with pytest.raises(StrategyError, match="needs TF_CONFIG"):
+        distribution.make_strategy("multi_worker")
+    with pytest.raises(StrategyError, match="only be named for the mirrored"):
+        distribution.make_strategy("default", devices=["/cpu:0"])
+
+
+def test_chief_is_the_chief_task_or_worker_zero(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert distribution.is_chief() and distribution.worker_name() == "chief"
+    monkeypatch.setenv("TF_CONFIG", tf_config([1, 2], 0))
+    assert distribution.is_chief() and distribution.cluster_task() == ("worker", 0, 2)
+    monkeypatch.setenv("TF_CONFIG", tf_config([1, 2], 1))
+    assert not distribution.is_chief() and distribution.worker_name() == "worker1"
+    monkeypatch.setenv("TF_CONFIG", json.dumps({
+        "cluster": {"chief": ["a:1"], "worker": ["b:1"]}, "task": {"type": "worker", "index": 0}}))
+    assert not distribution.is_chief() and distribution.cluster_task()[2] == 2
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(StrategyError, match="malformed"):
+        distribution.cluster_task()
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def train(config, out, *flags, env=ENV):
+    return subprocess.Popen(
+        [sys.executable, config, "--limit", "1024", "--test-limit", "300", "--out", str(out),
+         "--verbose", "2", *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def finish(process, timeout=400):
+    stdout, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, stderr[-3000:]
+    return stdout
+
+
+def results(out):
+    return json.loads((out / "results" / "run_tiny" / "results.json").read_text())
+
+
+def weights(path):
+    from ram_keras.saving import load_model
+
+    return load_model(str(path)).get_weights()
+
+
+@pytest.fixture(scope="module")
+def tiny_config(tmp_path_factory):
+    return write_config(tmp_path_factory.mktemp("config"), epochs=2)
+
+
+def test_mirrored_on_two_cpus_matches_default_within_noise(tiny_config, tmp_path):
+    finish(train(tiny_config, tmp_path / "default"))
+    finish(train(tiny_config, tmp_path / "mirrored", "--strategy", "mirrored",
+                 "--cpu-devices", "2"))
+    default, mirrored = results(tmp_path / "default"), results(tmp_path / "mirrored")
+    assert default["config"]["replicas"] == 1 and mirrored["config"]["replicas"] == 2
+    a, b = default["runs"][0]["history"], mirrored["runs"][0]["history"]
+    # Same data and initial weights; only the sampled glimpse paths differ (each
+    # replica draws its own), so the curves agree within noise, not exactly.
+    assert abs(a["train_loss"][0] - b["train_loss"][0]) < 0.05 * abs(a["train_loss"][0])
+    assert abs(a["train_classification_loss"][1] - b["train_classification_loss"][1]) < 0.1
+    assert abs(a["test_accuracy"][1] - b["test_accuracy"][1]) < 0.1
+
+
+def test_two_workers_train_together_and_agree(tiny_config, tmp_path):
+    ports = free_ports(2)
+    out = tmp_path / "cluster"
+    workers = [train(tiny_config, out, "--strategy", "multi_worker",
+                     env=dict(ENV, TF_CONFIG=tf_config(ports, i))) for i in range(2)]
+    for worker in workers:
+        finish(worker)
+    chief_model = out / "models" / "run_tiny" / "run0.weights.h5"
+    other_model = out / "workers" / "worker1" / "models" / "run_tiny" / "run0.weights.h5"
+    assert chief_model.is_file() and other_model.is_file()
+    chief = results(out)
+    assert chief["config"]["strategy"] == "multi_worker" and chief["config"]["replicas"] == 2
+    assert chief["runs"][0]["final"]["test_accuracy"] > 0.1
+    for a, b in zip(weights(chief_model), weights(other_model)):
+        np.testing.assert_array_equal(a, b)
