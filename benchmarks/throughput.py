@@ -1,7 +1,8 @@
 """Training throughput (images/s) of a config's model, batch 128 by default.
 
     python benchmarks/throughput.py [--config run_mnist] [--batch-size 128] [--steps 300]
-        [--no-jit] [--json FILE]
+        [--no-jit] [--strategy default|mirrored|multi_worker|tpu] [--cpu-devices N]
+        [--json FILE]
 
 Times `model.fit` on the config's real training pipeline (tf.data from the
 MNIST arrays, shuffled, shifted as in training), after a warm-up that
@@ -27,15 +28,23 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=300, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=50, help="untimed steps first")
     parser.add_argument("--no-jit", action="store_true", help="disable XLA compilation")
+    parser.add_argument("--strategy", default="default",
+                        help="tf.distribute strategy (default, mirrored, multi_worker, tpu)")
+    parser.add_argument("--cpu-devices", type=int, default=None,
+                        help="split the CPU into N logical devices (for --strategy mirrored)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     import tensorflow as tf
 
+    from ram_keras import distribution
     from ram_keras.experiment import (load_config, load_task_data, make_optimizer,
                                       training_dataset)
     from ram_keras.saving import build_model
 
+    if args.cpu_devices:
+        distribution.split_cpu(args.cpu_devices)
+    strategy = distribution.make_strategy(args.strategy)
     config = load_config(args.config)
     (x_train, y_train), _ = load_task_data(config)
     dataset = training_dataset(config, x_train, y_train, args.batch_size, seed=0,
@@ -50,8 +59,10 @@ def main(argv=None):
         next(iterator)
     pipeline_rate = args.steps * args.batch_size / (time.perf_counter() - start)
 
-    model = build_model(dict(config["model"], seed=0))
-    model.compile(optimizer=make_optimizer(config, 1000, 100), jit_compile=not args.no_jit)
+    with strategy.scope():
+        model = build_model(dict(config["model"], seed=0))
+        model.compile(optimizer=make_optimizer(config, 1000, 100), jit_compile=not args.no_jit)
+        model.optimizer.build(model.trainable_variables)
     model.fit(dataset, steps_per_epoch=args.warmup, epochs=1, verbose=0)
     start = time.perf_counter()
     model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)
@@ -61,6 +72,8 @@ def main(argv=None):
         "config": config["name"],
         "batch_size": args.batch_size,
         "jit_compile": not args.no_jit,
+        "strategy": args.strategy,
+        "replicas": strategy.num_replicas_in_sync,
         "timed_steps": args.steps,
         "train_images_per_s": round(train_rate),
         "ms_per_step": round(1000 * elapsed / args.steps, 2),
@@ -69,7 +82,8 @@ def main(argv=None):
         "tensorflow": tf.__version__,
         "python": platform.python_version(),
     }
-    print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if not args.no_jit else 'off'}: "
+    print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if not args.no_jit else 'off'}, "
+          f"{args.strategy} ({strategy.num_replicas_in_sync} replicas): "
           f"{train_rate:,.0f} training images/s ({report['ms_per_step']} ms/step); "
           f"input pipeline alone {pipeline_rate:,.0f} images/s")
     if args.json:

@@ -130,3 +130,17 @@ def shard_by_data(dataset):
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
+
+
+def agree_on_epoch(strategy, epoch):
+    """The smallest checkpoint epoch over all workers (`epoch` outside a cluster).
+
+    Workers save their checkpoints at the end of each epoch; when one is
+    killed the others may have saved one epoch more. Each worker keeps its
+    last two checkpoints and all resume from the common epoch. A collective:
+    every worker of the cluster must call it (restart all with --resume).
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return epoch
+    per_replica = strategy.run(lambda: tf.constant([epoch], tf.int64))
+    return int(tf.reduce_min(strategy.gather(per_replica, axis=0)))

@@ -505,6 +505,15 @@ def _run_experiment(config, args, strategy):
                 f"{state['epoch']} of {state['settings'].get('epochs')}); add --resume to "
                 "continue it, or --restart to discard it and start afresh"
             )
+        if resume:
+            # In a cluster, every worker resumes from the epoch all of them have saved.
+            own = state["epoch"] if state else 0
+            common = distribution.agree_on_epoch(strategy, own)
+            if common != own:
+                print(f"[{name}] this worker saved epoch {own}; the cluster resumes after "
+                      f"epoch {common}", flush=True)
+            if state is not None and common != state["epoch"]:
+                state = read_checkpoint(checkpoint_dir, epoch=common) if common else None
         if state is not None:
             check_checkpoint_settings(state, effective, checkpoint_dir)
         keras.utils.set_random_seed(seed)

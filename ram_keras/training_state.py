@@ -5,6 +5,7 @@ Layout under a run's output folder `<out>`:
 
     <out>/checkpoints/<config>/lock                 held while a run trains
     <out>/checkpoints/<config>/run<K>/state.json    last completed epoch
+    <out>/checkpoints/<config>/run<K>/previous.json the epoch before it
     <out>/checkpoints/<config>/run<K>/epoch<E>.weights.h5
 
 `state.json` is the commit point: it is written (atomically) only after the
@@ -31,6 +32,7 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 STATE_FILE = "state.json"
+PREVIOUS_STATE_FILE = "previous.json"
 STATE_FORMAT = 1
 
 
@@ -114,11 +116,7 @@ def _random_state_variables(model):
     return [v for v in model.non_trainable_variables if "seed_generator" in v.path]
 
 
-def read_checkpoint(folder):
-    """The `state.json` dict of the checkpoint in `folder`, or None if there is none."""
-    path = os.path.join(folder, STATE_FILE)
-    if not os.path.isfile(path):
-        return None
+def _read_state(path):
     try:
         with open(path) as f:
             state = json.load(f)
@@ -126,10 +124,33 @@ def read_checkpoint(folder):
         raise CheckpointError(f"the checkpoint {path} is unreadable ({error})") from None
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{path} is not a ram_keras checkpoint of format {STATE_FORMAT}")
-    weights = os.path.join(folder, str(state.get("weights")))
+    weights = os.path.join(os.path.dirname(path), str(state.get("weights")))
     if not os.path.isfile(weights):
         raise CheckpointError(f"the checkpoint {path} names {weights}, which is missing")
     return state
+
+
+def read_checkpoint(folder, epoch=None):
+    """The state dict of the checkpoint in `folder`, or None if there is none.
+
+    Args:
+        folder: a run's checkpoint folder.
+        epoch: None for the latest checkpoint; else the checkpoint of that
+            epoch (the latest or the one before it, which is also kept so
+            that the workers of a cluster can agree on a common epoch).
+    """
+    latest = os.path.join(folder, STATE_FILE)
+    previous = os.path.join(folder, PREVIOUS_STATE_FILE)
+    candidates = [p for p in (latest, previous) if os.path.isfile(p)]
+    if not candidates:
+        return None
+    if epoch is None:
+        return _read_state(candidates[0])
+    for path in candidates:
+        state = _read_state(path)
+        if state["epoch"] == epoch:
+            return state
+    raise CheckpointError(f"{folder} holds no checkpoint of epoch {epoch}")
 
 
 def check_checkpoint_settings(state, settings, folder):
@@ -213,9 +234,15 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 np.asarray(v).tolist() for v in _random_state_variables(self.model)
             ],
         }
-        atomic_write_json(os.path.join(self.folder, STATE_FILE), state)
+        latest = os.path.join(self.folder, STATE_FILE)
+        previous = os.path.join(self.folder, PREVIOUS_STATE_FILE)
+        keep = {name}
+        if os.path.isfile(latest):
+            keep.add(_read_state(latest)["weights"])
+            os.replace(latest, previous)  # a kill here leaves previous.json to resume from
+        atomic_write_json(latest, state)
         for old in os.listdir(self.folder):
-            if old.startswith("epoch") and old.endswith(".weights.h5") and old != name:
+            if old.startswith("epoch") and old.endswith(".weights.h5") and old not in keep:
                 os.remove(os.path.join(self.folder, old))
         self.last_epoch = epoch + 1
 

@@ -119,3 +119,4 @@ def test_two_workers_train_together_and_agree(tiny_config, tmp_path):
     assert chief["runs"][0]["final"]["test_accuracy"] > 0.1
     for a, b in zip(weights(chief_model), weights(other_model)):
         np.testing.assert_array_equal(a, b)
+
