@@ -17,7 +17,7 @@ import time
 import keras
 import numpy as np
 
-from ram_keras import datasets, distribution
+from ram_keras import cli, datasets, distribution
 from ram_keras.model import RecurrentAttentionModel
 from ram_keras.saving import build_model, save_model
 from ram_keras.training_state import (
@@ -51,6 +51,8 @@ REQUIRED_SETTINGS = {
     "mc_samples": int,
 }
 DATASETS = ("mnist", "translated_mnist", "cluttered_mnist")
+# The reinforcement-learning task: its configs are run by ram_keras.catch_training.
+CATCH_DATASET = "catch"
 # Settings the translated and cluttered tasks need besides REQUIRED_SETTINGS.
 CANVAS_SETTINGS = {"canvas_size": int, "clutter_pieces": int, "test_seed": int}
 # --tensorboard: glimpse pictures of this many test images, every this many epochs.
@@ -89,9 +91,13 @@ def load_config(name_or_path, configs_dir=DEFAULT_CONFIGS_DIR):
     return validate_config(dict(module.CONFIG))
 
 
-def check_required_settings(config):
-    """Raises ConfigError unless every required setting is there with its type."""
-    for key, kind in REQUIRED_SETTINGS.items():
+def check_required_settings(config, required=None):
+    """Raises ConfigError unless every required setting is there with its type.
+
+    `required` maps names to types (default: the classifier configs'
+    `REQUIRED_SETTINGS`); a float setting also takes an int.
+    """
+    for key, kind in (REQUIRED_SETTINGS if required is None else required).items():
         if key not in config:
             raise ConfigError(f"Config is missing the setting {key!r}.")
         value = config[key]
@@ -105,13 +111,22 @@ def check_required_settings(config):
 
 
 def validate_config(config):
-    """The config, checked; raises ConfigError naming the first bad setting."""
+    """The config, checked; raises ConfigError naming the first bad setting.
+
+    Catch configs (`dataset: "catch"`) are checked by
+    `catch_training.validate_config`.
+    """
+    if config.get("dataset") == CATCH_DATASET:
+        from ram_keras.catch_training import validate_config as validate_catch_config
+
+        return validate_catch_config(config)
     check_required_settings(config)
     if config.get("strategy", "default") not in distribution.STRATEGIES:
         raise ConfigError(f"Config strategy must be one of {distribution.STRATEGIES}, "
                           f"got {config.get('strategy')!r}.")
     if config["dataset"] not in DATASETS:
-        raise ConfigError(f"Config dataset must be one of {DATASETS}, got {config['dataset']!r}.")
+        raise ConfigError(f"Config dataset must be one of {DATASETS + (CATCH_DATASET,)}, "
+                          f"got {config['dataset']!r}.")
     for key in ("epochs", "batch_size", "runs"):
         if config[key] < 1:
             raise ConfigError(f"Config setting {key!r} must be >= 1, got {config[key]}.")
@@ -140,8 +155,8 @@ def validate_config(config):
 
 # Model settings that decide the shapes of the weights: a model file must agree
 # with the config it is evaluated under on all of them.
-SHAPE_SETTINGS = ("image_shape", "num_classes", "glimpse_size", "num_scales", "what_units",
-                  "where_units", "glimpse_units", "core_units", "core_type")
+SHAPE_SETTINGS = ("image_shape", "screen_size", "num_classes", "glimpse_size", "num_scales",
+                  "what_units", "where_units", "glimpse_units", "core_units", "core_type")
 
 
 def model_task(metadata, configs_dir=DEFAULT_CONFIGS_DIR):
@@ -191,67 +206,26 @@ def check_model_fits_config(model_config, metadata, config, model_path,
         )
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def _device_list(text):
-    devices = [d.strip() for d in text.split(",") if d.strip()]
-    if not devices:
-        raise argparse.ArgumentTypeError(f"must name at least one device, got {text!r}")
-    return devices
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def parse_args(config, argv=None):
     parser = argparse.ArgumentParser(
         prog=f"python configs/{config['name']}.py",
         description=config.get("description", f"Train RAM: {config['name']}."),
     )
-    parser.add_argument("--epochs", type=_positive_int, default=config["epochs"],
+    parser.add_argument("--epochs", type=cli.positive_int, default=config["epochs"],
                         help="epochs per run (default %(default)s)")
-    parser.add_argument("--runs", type=_positive_int, default=config["runs"],
+    parser.add_argument("--runs", type=cli.positive_int, default=config["runs"],
                         help="independent runs with seeds seed, seed+1, ... (default %(default)s)")
-    parser.add_argument("--batch-size", type=_positive_int, default=config["batch_size"],
+    parser.add_argument("--batch-size", type=cli.positive_int, default=config["batch_size"],
                         help="training batch size (default %(default)s)")
-    parser.add_argument("--limit", type=_positive_int, default=None,
+    parser.add_argument("--limit", type=cli.positive_int, default=None,
                         help="use only the first N training images (default: all)")
-    parser.add_argument("--seed", type=_non_negative_int, default=config["seed"],
+    parser.add_argument("--seed", type=cli.non_negative_int, default=config["seed"],
                         help="seed of the first run (default %(default)s)")
-    parser.add_argument("--out", default=REPO_ROOT,
-                        help="folder that receives models/ and results/ (default: the repo root)")
-    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
-                        help="Keras fit verbosity (default: progress bar on a terminal, "
-                             "one line per epoch otherwise)")
-    parser.add_argument("--glimpses", type=_positive_int, default=None,
+    cli.add_run_flags(parser, REPO_ROOT)
+    parser.add_argument("--glimpses", type=cli.positive_int, default=None,
                         help="glimpses per image (default: the config's, "
                              f"{config['model'].get('num_glimpses')})")
-    parser.add_argument("--location-std", type=_positive_float, default=None,
+    parser.add_argument("--location-std", type=cli.positive_float, default=None,
                         help="standard deviation of the location policy (default: the "
                              f"config's, {config['model'].get('location_std')})")
     parser.add_argument("--random-glimpses", action="store_true",
@@ -262,10 +236,10 @@ def parse_args(config, argv=None):
                         help="tf.distribute strategy: default (one device), mirrored (all local "
                              "GPUs or --devices), multi_worker (cluster from TF_CONFIG), tpu "
                              "(default %(default)s)")
-    parser.add_argument("--devices", type=_device_list, default=None,
+    parser.add_argument("--devices", type=cli.device_list, default=None,
                         help="comma-separated devices for --strategy mirrored, e.g. "
                              "/gpu:0,/gpu:1 (default: all local GPUs)")
-    parser.add_argument("--cpu-devices", type=_positive_int, default=None,
+    parser.add_argument("--cpu-devices", type=cli.positive_int, default=None,
                         help="split the CPU into N logical devices (/cpu:0 ... ), to try "
                              "--strategy mirrored without GPUs; not faster")
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction,
@@ -274,15 +248,9 @@ def parse_args(config, argv=None):
     parser.add_argument("--mixed-precision", action="store_true",
                         help="compute in float16 with float32 weights (mixed_float16); "
                              "helps on GPUs with tensor cores, slows the CPU down")
-    parser.add_argument("--test-limit", type=_positive_int, default=None,
+    parser.add_argument("--test-limit", type=cli.positive_int, default=None,
                         help="evaluate on only the first N test images (quick checks; "
                              "default: all)")
-    resume = parser.add_mutually_exclusive_group()
-    resume.add_argument("--resume", action="store_true",
-                        help="continue an interrupted run of this same command from its last "
-                             "completed epoch (checkpoints are in <out>/checkpoints/)")
-    resume.add_argument("--restart", action="store_true",
-                        help="discard an interrupted run's checkpoint and start afresh")
     parser.add_argument("--tensorboard", metavar="DIR", default=None,
                         help="write TensorBoard logs to DIR/<config>/runK: scalars per epoch "
                              f"and glimpse pictures every {TENSORBOARD_IMAGE_EVERY} epochs "
@@ -471,6 +439,11 @@ def _run_experiment(config, args, strategy):
     batch_size = args.batch_size
     steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
     jit_compile = getattr(args, "jit", config.get("jit_compile", True))
+    if jit_compile and not distribution.supports_xla(strategy):
+        print(f"[{name}] note: XLA has no cross-device collectives on CPUs, so the "
+              f"{getattr(args, 'strategy', 'default')} strategy trains without XLA here",
+              flush=True)
+        jit_compile = False
     effective = _as_json(dict(
         config, epochs=args.epochs, batch_size=batch_size, runs=args.runs, seed=args.seed,
         limit=args.limit, test_limit=test_limit, jit_compile=jit_compile,
@@ -630,8 +603,7 @@ def main(config, argv=None):
             distribution.StrategyError) as error:
         sys.exit(f"error: {error}")
     except OSError as error:  # e.g. --out not writable, disk full
-        where = f": {error.filename}" if error.filename else ""
-        sys.exit(f"error: {error.strerror or error}{where}")
+        sys.exit(cli.os_error_message(error))
     except NonFiniteLossError as error:
         sys.exit(f"error: training stopped: {error}; {getattr(error, 'kept', '')}. "
                  "Try a lower learning rate or clipnorm in the config.")

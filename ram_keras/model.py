@@ -10,7 +10,7 @@ from ram_keras.glimpse_network import GlimpseNetwork
 from ram_keras.glimpse_sensor import GlimpseSensor
 from ram_keras.heads import ActionHead, BaselineHead
 from ram_keras.location_sampler import LocationSampler
-from ram_keras.validation import validate_images
+from ram_keras.validation import check_loss_weights, validate_images
 from ram_keras.losses import (
     baseline_loss,
     classification_reward,
@@ -105,15 +105,8 @@ class RecurrentAttentionModel(keras.Model):
             raise ValueError(
                 f"RecurrentAttentionModel: `num_glimpses` must be a positive int, got {num_glimpses!r}."
             )
-        for name, value in (
-            ("classification_weight", classification_weight),
-            ("reinforce_weight", reinforce_weight),
-            ("baseline_weight", baseline_weight),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(
-                    f"RecurrentAttentionModel: `{name}` must be a float >= 0, got {value!r}."
-                )
+        check_loss_weights("RecurrentAttentionModel", classification_weight=classification_weight,
+                           reinforce_weight=reinforce_weight, baseline_weight=baseline_weight)
         self.image_shape = image_shape
         self.num_classes = num_classes
         self.num_glimpses = num_glimpses

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ram_keras.validation import validate_images
+from ram_keras.validation import check_loss_weights, validate_images
 
 GOOD = np.full((2, 28, 28, 1), 0.5, np.float32)
 
@@ -41,3 +41,10 @@ def test_model_predict_checks_its_input():
     with pytest.raises(ValueError, match="NaN"):
         model.predict_monte_carlo(np.full((1, 12, 12, 1), np.nan, np.float32))
     assert model.predict(np.zeros((3, 12, 12, 1), np.float32), verbose=0).shape == (3, 10)
+
+
+@pytest.mark.parametrize("value", [-0.5, float("nan"), True, "1", None])
+def test_check_loss_weights_names_the_bad_weight(value):
+    with pytest.raises(ValueError, match=r"Owner: `reinforce_weight` must be a float >= 0"):
+        check_loss_weights("Owner", baseline_weight=1.0, reinforce_weight=value)
+    check_loss_weights("Owner", baseline_weight=0, reinforce_weight=2.5)  # good ones pass
