@@ -9,6 +9,13 @@ test images (default 8) into results/<config>/glimpses/ (or DIR): per image a
 PNG with the gaze track and the patches of every glimpse, and a GIF with one
 frame per glimpse; and overview.png, all N with their tracks. The pictures use
 the deterministic policy unless --stochastic is given.
+
+    python evaluate.py run_catch models/run_catch/run0.weights.h5 [--episodes N] [--json]
+        [--movies K] [--out DIR] [--seed S]
+
+For a Catch config the greedy agent plays N fresh games (default 1000) and
+the fraction of balls caught is printed; K games are drawn as GIF movies and
+gaze-track pictures (see ram_keras/catch_evaluation.py).
 """
 
 import argparse
@@ -20,15 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO_ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, REPO_ROOT)
 
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+from ram_keras import cli  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -40,7 +39,7 @@ def parse_args(argv=None):
                         help="glimpse paths per image for the Monte-Carlo accuracy "
                              "(default: the config's mc_samples; 0 skips it)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
-    parser.add_argument("--samples", type=_non_negative_int, default=8,
+    parser.add_argument("--samples", type=cli.non_negative_int, default=8,
                         help="test images to draw glimpse pictures of (default %(default)s; "
                              "0 draws none)")
     parser.add_argument("--out", default=None,
@@ -56,7 +55,36 @@ def glimpse_folder(config_name, out=None):
     return out if out is not None else os.path.join(REPO_ROOT, "results", config_name, "glimpses")
 
 
+# Flags of either evaluate command that take a value (skipped when finding the config).
+FLAGS_WITH_VALUES = ("--mc-samples", "--samples", "--out", "--episodes", "--seed", "--movies")
+
+
+def is_catch_command(argv):
+    """True if the command's config (its first positional argument) is a Catch config."""
+    from ram_keras.experiment import ConfigError, load_config
+
+    positionals, skip_value = [], False
+    for arg in argv:
+        if skip_value:
+            skip_value = False
+        elif arg.startswith("-"):
+            skip_value = arg in FLAGS_WITH_VALUES
+        else:
+            positionals.append(arg)
+    if not positionals:
+        return False
+    try:
+        return load_config(positionals[0])["dataset"] == "catch"
+    except ConfigError:
+        return False  # the classifier path below reports the bad config
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if is_catch_command(argv):
+        from ram_keras import catch_evaluation
+
+        return catch_evaluation.main(argv)
     args = parse_args(argv)
     import ram_keras
     from ram_keras import datasets, visualization

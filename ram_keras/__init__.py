@@ -1,5 +1,7 @@
 """ram_keras: the Recurrent Attention Model (Mnih et al., 2014) in Keras 3."""
 
+from ram_keras.catch import CatchGame
+from ram_keras.catch_agent import CatchAgent, load_catch_agent
 from ram_keras.core_network import CoreNetwork
 from ram_keras.glimpse_network import GlimpseNetwork
 from ram_keras.glimpse_sensor import GlimpseSensor
