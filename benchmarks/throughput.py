@@ -59,9 +59,13 @@ def main(argv=None):
         next(iterator)
     pipeline_rate = args.steps * args.batch_size / (time.perf_counter() - start)
 
+    jit = not args.no_jit and distribution.supports_xla(strategy)
+    if not args.no_jit and not jit:
+        print(f"note: XLA has no cross-device collectives on CPUs: {args.strategy} runs "
+              "without XLA here")
     with strategy.scope():
         model = build_model(dict(config["model"], seed=0))
-        model.compile(optimizer=make_optimizer(config, 1000, 100), jit_compile=not args.no_jit)
+        model.compile(optimizer=make_optimizer(config, 1000, 100), jit_compile=jit)
         model.optimizer.build(model.trainable_variables)
     model.fit(dataset, steps_per_epoch=args.warmup, epochs=1, verbose=0)
     start = time.perf_counter()
@@ -71,7 +75,8 @@ def main(argv=None):
     report = {
         "config": config["name"],
         "batch_size": args.batch_size,
-        "jit_compile": not args.no_jit,
+        "jit_compile": jit,
+        "jit_requested": not args.no_jit,
         "strategy": args.strategy,
         "replicas": strategy.num_replicas_in_sync,
         "timed_steps": args.steps,
@@ -82,7 +87,7 @@ def main(argv=None):
         "tensorflow": tf.__version__,
         "python": platform.python_version(),
     }
-    print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if not args.no_jit else 'off'}, "
+    print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if jit else 'off'}, "
           f"{args.strategy} ({strategy.num_replicas_in_sync} replicas): "
           f"{train_rate:,.0f} training images/s ({report['ms_per_step']} ms/step); "
           f"input pipeline alone {pipeline_rate:,.0f} images/s")

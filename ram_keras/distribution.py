@@ -144,3 +144,18 @@ def agree_on_epoch(strategy, epoch):
         return epoch
     per_replica = strategy.run(lambda: tf.constant([epoch], tf.int64))
     return int(tf.reduce_min(strategy.gather(per_replica, axis=0)))
+
+
+def supports_xla(strategy):
+    """Whether XLA can compile the training step under `strategy` here.
+
+    With more than one replica the step contains cross-device collectives
+    (the gradient all-reduce), which XLA compiles for GPUs and TPUs but not
+    for CPU devices ("Collectives are not yet implemented for CPU devices when
+    compiling with XLA"); so on CPU-only machines `mirrored` over logical CPUs
+    and `multi_worker` run without XLA.
+    """
+    if strategy.num_replicas_in_sync == 1 and not isinstance(
+            strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return True
+    return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))

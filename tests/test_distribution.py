@@ -3,9 +3,11 @@ multi-worker training with two processes on 127.0.0.1."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -120,3 +122,55 @@ def test_two_workers_train_together_and_agree(tiny_config, tmp_path):
     for a, b in zip(weights(chief_model), weights(other_model)):
         np.testing.assert_array_equal(a, b)
 
+
+
+def wait_for(path, process, timeout=400):
+    """Polls until `path` exists; fails if `process` ends first or time runs out."""
+    waited = 0.0
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"worker ended before {path} appeared: {process.communicate()[1][-2000:]}")
+        if waited > timeout:
+            pytest.fail(f"{path} did not appear within {timeout} s")
+        time.sleep(0.05)
+        waited += 0.05
+
+
+def test_a_killed_worker_restarts_and_the_cluster_resumes(tmp_path):
+    """kill -9 one of two workers mid-training; restart the cluster with --resume.
+
+    As with tf.distribute's BackupAndRestore, a MultiWorkerMirroredStrategy
+    cluster cannot go on with a worker missing: the survivor waits in (or
+    fails out of) the next all-reduce and is restarted with the killed one, as
+    a cluster manager would. Both then resume after the last epoch that every
+    worker saved, and training completes.
+    """
+    config = write_config(tmp_path, epochs=8)
+    out = tmp_path / "cluster"
+    ports = free_ports(2)
+    workers = [train(config, out, "--strategy", "multi_worker",
+                     env=dict(ENV, TF_CONFIG=tf_config(ports, i))) for i in range(2)]
+    worker1_state = (out / "workers" / "worker1" / "checkpoints" / "run_tiny" / "run0"
+                     / "state.json")
+    wait_for(worker1_state, workers[1])
+    workers[1].send_signal(signal.SIGKILL)
+    assert json.loads(worker1_state.read_text())["epoch"] < 8  # killed mid-training
+    workers[1].communicate()
+    try:
+        workers[0].communicate(timeout=60)  # fails out if it notices its peer is gone
+    except subprocess.TimeoutExpired:
+        workers[0].kill()  # still waiting in the all-reduce: restart it too
+        workers[0].communicate()
+    ports = free_ports(2)
+    restarted = [train(config, out, "--strategy", "multi_worker", "--resume",
+                       env=dict(ENV, TF_CONFIG=tf_config(ports, i))) for i in range(2)]
+    logs = [finish(worker) for worker in restarted]
+    for log in logs:
+        assert "resuming after epoch" in log, log[-2000:]
+    history = results(out)["runs"][0]["history"]
+    assert history["epoch"] == list(range(1, 9))
+    assert results(out)["runs"][0]["final"]["test_accuracy"] > 0.1
+    chief_model = out / "models" / "run_tiny" / "run0.weights.h5"
+    other_model = out / "workers" / "worker1" / "models" / "run_tiny" / "run0.weights.h5"
+    for a, b in zip(weights(chief_model), weights(other_model)):
+        np.testing.assert_array_equal(a, b)
