@@ -9,6 +9,9 @@ of the runs with a +-std band when a file holds several, one colour per file,
 and the paper's test accuracy as a dashed line where the config has it.
 --metric plots another tracked metric: loss, classification_loss,
 reinforce_loss, baseline_loss, reward, or a single curve such as test_loss.
+For Catch (results/run_catch/results.json) the default metric is reward, the
+fraction of balls caught, with the target, the seed port's figure and the
+random agent as dashed lines.
 """
 
 import argparse
@@ -24,8 +27,8 @@ def parse_args(argv=None):
     parser.add_argument("results", nargs="+", help="results.json files written by training")
     parser.add_argument("--out", default=None,
                         help="PNG to write (default: <metric>.png beside the first results.json)")
-    parser.add_argument("--metric", default="accuracy",
-                        help="metric to plot (default %(default)s)")
+    parser.add_argument("--metric", default=None,
+                        help="metric to plot (default: accuracy, or reward for Catch)")
     return parser.parse_args(argv)
 
 
@@ -33,12 +36,14 @@ def main(argv=None):
     args = parse_args(argv)
     from ram_keras import visualization
 
-    out = args.out or visualization.default_curves_path(args.results[0], args.metric)
-    if not out.lower().endswith(".png"):
-        sys.exit(f"error: --out must name a .png file, got {out}")
+    out = args.out
+    if out is not None and not out.lower().endswith(".png"):
+        sys.exit(f"error: --out must name a .png file, got {args.out}")
     try:
         results = [visualization.load_results(path) for path in args.results]
-        figure = visualization.draw_training_curves(results, metric=args.metric,
+        metric = args.metric or visualization.default_metric(results)
+        out = out or visualization.default_curves_path(args.results[0], metric)
+        figure = visualization.draw_training_curves(results, metric=metric,
                                                      paths=args.results)
         visualization.save_figure(figure, out)
     except OSError as error:

@@ -529,11 +529,13 @@ class ResultsFileError(ValueError):
 
 
 def load_results(path):
-    """Reads a results.json written by `ram_keras.experiment.run_experiment`.
+    """Reads a results.json written by `ram_keras.experiment.run_experiment`
+    or by Catch training (`ram_keras.catch_training`).
 
     Checks its shape: a dict whose `runs` is a non-empty list of runs, each
     with a `history` dict of equally long lists (`epoch`, `train_<metric>`,
-    `test_<metric>`, ...) of numbers.
+    `test_<metric>`, ...) of numbers. A Catch results.json holds one run's
+    `history` at the top level; it is returned as a single run in `runs`.
 
     Raises:
         ResultsFileError: a missing or unreadable file, not JSON, wrong shape.
@@ -553,8 +555,10 @@ def load_results(path):
     def bad(why):
         return ResultsFileError(f"{path} is not a results.json of ram_keras: {why}")
 
+    if isinstance(results, dict) and "runs" not in results and "history" in results:
+        results = dict(results, runs=[{"history": results["history"]}])
     if not isinstance(results, dict) or not isinstance(results.get("runs"), list):
-        raise bad("no list 'runs'")
+        raise bad("no list 'runs' (nor a Catch run's 'history')")
     if not results["runs"]:
         raise bad("'runs' is empty")
     for i, run in enumerate(results["runs"]):
@@ -678,6 +682,13 @@ def draw_training_curves(results_list, metric="accuracy", labels=None, paths=Non
             axes.axhline(target, linestyle="--", linewidth=1.5,
                          color=colour if several else "black",
                          label=f"{labels[i]}: {text}" if several else text)
+    if metric in ("reward", "test_reward"):
+        for i, results in enumerate(results_list):
+            for (value, text), style, grey in zip(_reward_references(results),
+                                                  ("--", "-.", ":"), ("0.1", "0.35", "0.6")):
+                axes.axhline(value, linestyle=style, linewidth=1.4,
+                             color=colours[i % len(colours)] if several else grey,
+                             label=f"{labels[i]}: {text}" if several else text)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("epoch", fontsize=14)
     axes.set_ylabel(metric.replace("_", " "), fontsize=14)
@@ -687,6 +698,32 @@ def draw_training_curves(results_list, metric="accuracy", labels=None, paths=Non
     title = ", ".join(dict.fromkeys(names))
     axes.set_title(f"{title}: {metric.replace('_', ' ')} per epoch", fontsize=16)
     return figure
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _reward_references(results):
+    """`(value, label)` lines a Catch results.json offers for its reward plot."""
+    config = results.get("config") or {}
+    reference = results.get("reference") if isinstance(results.get("reference"), dict) else {}
+    lines = []
+    if _number(config.get("target_reward")):
+        lines.append((config["target_reward"], f"target: {config['target_reward']:.0%} caught"))
+    if _number(config.get("seed_reported_reward")):
+        lines.append((config["seed_reported_reward"],
+                      f"seed port reports {config['seed_reported_reward']:.0%}"))
+    if _number(reference.get("random_agent_test_reward")):
+        lines.append((reference["random_agent_test_reward"],
+                      f"random agent: {reference['random_agent_test_reward']:.1%}"))
+    return lines
+
+
+def default_metric(results_list):
+    """`accuracy` for classifiers, `reward` for results that track no accuracy (Catch)."""
+    tracked = {m for results in results_list for m in tracked_metrics(results)}
+    return "reward" if "accuracy" not in tracked and "reward" in tracked else "accuracy"
 
 
 def default_curves_path(results_path, metric="accuracy"):

@@ -119,6 +119,37 @@ def test_several_files_and_other_metrics(tmp_path):
     assert f"run_mnist ({three}): test (deterministic)" in lines_by_label(figure)[0]
 
 
+def test_catch_results_plot_reward_with_reference_lines(tmp_path):
+    epochs = 5
+    catch_history = {"epoch": list(range(1, epochs + 1)),
+                     "episodes": [12800 * e for e in range(1, epochs + 1)],
+                     "train_reward": [0.1, 0.3, 0.5, 0.7, 0.8],
+                     "test_reward": [0.2, 0.4, 0.6, 0.9, 0.97],
+                     "train_loss": [1.0, 0.8, 0.6, 0.4, 0.3],
+                     "test_loss": [0.9, 0.7, 0.5, 0.3, 0.2]}
+    path = tmp_path / "run_catch" / "results.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({
+        "config": {"name": "run_catch", "target_reward": 0.95, "seed_reported_reward": 0.89},
+        "reference": {"random_agent_test_reward": 0.067},
+        "history": catch_history, "final": {}}))
+    results = viz.load_results(str(path))
+    assert results["runs"] == [{"history": catch_history}]
+    assert viz.default_metric([results]) == "reward"
+    assert plot.main([str(path)]) == str(tmp_path / "run_catch" / "reward.png")
+    assert_png(tmp_path / "run_catch" / "reward.png")
+    lines, axes = lines_by_label(viz.draw_training_curves([results], metric="reward"))
+    np.testing.assert_allclose(lines["test (deterministic)"].get_ydata(),
+                               catch_history["test_reward"])
+    np.testing.assert_allclose(lines["target: 95% caught"].get_ydata(), [0.95] * 2)
+    np.testing.assert_allclose(lines["seed port reports 89%"].get_ydata(), [0.89] * 2)
+    np.testing.assert_allclose(lines["random agent: 6.7%"].get_ydata(), [0.067] * 2)
+    assert axes.get_title() == "run_catch: reward per epoch"
+    # A classifier's results keep accuracy as the default.
+    write_results(tmp_path / "mnist.json", runs=1)
+    assert viz.default_metric([viz.load_results(str(tmp_path / "mnist.json"))]) == "accuracy"
+
+
 def expect_error(argv, *words):
     with pytest.raises(SystemExit) as exit_info:
         plot.main(argv)
@@ -141,6 +172,8 @@ def test_errors_are_one_line(tmp_path):
         "nohistory.json": {"runs": [{"run": 0}]},
         "short.json": {"runs": [{"history": {"epoch": [1, 2], "test_accuracy": [0.5]}}]},
         "words.json": {"runs": [{"history": {"epoch": [1], "test_accuracy": ["high"]}}]},
+        "catch_words.json": {"history": {"epoch": [1], "test_reward": ["high"]}},
+        "catch_list.json": {"history": [0.5, 0.6]},
     }
     for name, content in shapes.items():
         (tmp_path / name).write_text(json.dumps(content))
