@@ -683,12 +683,12 @@ def draw_training_curves(results_list, metric="accuracy", labels=None, paths=Non
                          color=colour if several else "black",
                          label=f"{labels[i]}: {text}" if several else text)
     if metric in ("reward", "test_reward"):
-        for i, results in enumerate(results_list):
-            for (value, text), style, grey in zip(_reward_references(results),
-                                                  ("--", "-.", ":"), ("0.1", "0.35", "0.6")):
-                axes.axhline(value, linestyle=style, linewidth=1.4,
-                             color=colours[i % len(colours)] if several else grey,
-                             label=f"{labels[i]}: {text}" if several else text)
+        # Each reference line once, also when several files share it.
+        references = dict.fromkeys(line for results in results_list
+                                   for line in _reward_references(results))
+        for index, (value, text) in enumerate(references):
+            axes.axhline(value, linestyle=("--", "-.", ":")[index % 3], linewidth=1.4,
+                         color=("0.1", "0.35", "0.6")[index % 3], label=text)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("epoch", fontsize=14)
     axes.set_ylabel(metric.replace("_", " "), fontsize=14)

@@ -145,6 +145,13 @@ def test_catch_results_plot_reward_with_reference_lines(tmp_path):
     np.testing.assert_allclose(lines["seed port reports 89%"].get_ydata(), [0.89] * 2)
     np.testing.assert_allclose(lines["random agent: 6.7%"].get_ydata(), [0.067] * 2)
     assert axes.get_title() == "run_catch: reward per epoch"
+    # Two files with the same references: each line is drawn once.
+    lines, _ = lines_by_label(viz.draw_training_curves([results, results], metric="reward",
+                                                       labels=["a", "b"]))
+    assert sorted(lines) == sorted(["a: test (deterministic)", "a: train (sampled glimpses)",
+                                    "b: test (deterministic)", "b: train (sampled glimpses)",
+                                    "target: 95% caught", "seed port reports 89%",
+                                    "random agent: 6.7%"])
     # A classifier's results keep accuracy as the default.
     write_results(tmp_path / "mnist.json", runs=1)
     assert viz.default_metric([viz.load_results(str(tmp_path / "mnist.json"))]) == "accuracy"
