@@ -26,9 +26,11 @@ class GlimpseSensor(keras.layers.Layer):
     (zeros). A patch of width `w` covers the `w` pixels starting at
     `round(centre - w / 2)` (round half to even).
 
-    The patches are computed as batched matrix products with averaging
-    matrices (one per axis and scale), built from the integer patch offsets:
-    no per-sample loop, no `crop_and_resize`, and the layer compiles under XLA.
+    Each patch is one batched gather of its pixels from the flattened image
+    (indices clipped into the image, pixels outside it zeroed by a mask)
+    followed by a block mean: no per-sample loop, no `crop_and_resize`, and
+    the layer compiles under XLA. Locations get no gradient through the
+    retina (patch offsets are rounded); REINFORCE trains the policy.
 
     Args:
         glimpse_size: int, side `g` of every output patch, in pixels.
@@ -67,26 +69,30 @@ class GlimpseSensor(keras.layers.Layer):
         """Width in image pixels of each patch, smallest first."""
         return [self.glimpse_size * self.scale**k for k in range(self.num_scales)]
 
-    def _averaging_matrices(self, centres, axis_size):
-        """Averaging matrices `(batch, num_scales, g, axis_size)` for one axis.
+    def _patch(self, flat_images, height, width, row_centres, col_centres, patch_width):
+        """One scale's patches, `(batch, g, g, channels)`: gathered, then block-averaged.
 
-        Entry `[n, k, i, p]` is `1 / f_k` when pixel `p` falls in the `i`-th
-        block of `f_k = scale**k` pixels of sample `n`'s patch at scale `k`,
-        else 0: multiplying by it selects and averages in one step.
+        Gathers the `patch_width**2` pixels of each sample's patch from the
+        flattened images (indices clipped into the image, pixels outside it
+        then zeroed by a mask), and averages blocks of `f x f` pixels,
+        `f = patch_width / g`.
         """
         g = self.glimpse_size
-        widths = ops.convert_to_tensor(self.patch_widths, dtype="float32")
-        factors = widths / g
-        # Integer offset of each patch's first pixel: (batch, num_scales).
-        starts = ops.round(centres[:, None] - widths[None, :] / 2.0)
-        pixels = ops.arange(axis_size, dtype="float32")
-        # Offset of every image pixel inside each patch: (batch, k, 1, axis).
-        offsets = pixels[None, None, None, :] - starts[:, :, None, None]
-        block = ops.floor(offsets / factors[None, :, None, None])
-        rows = ops.arange(g, dtype="float32")[None, None, :, None]
-        inside = ops.logical_and(offsets >= 0, offsets < widths[None, :, None, None])
-        selected = ops.logical_and(inside, ops.equal(block, rows))
-        return ops.cast(selected, "float32") / factors[None, :, None, None]
+        factor = patch_width // g
+        batch, channels = ops.shape(flat_images)[0], flat_images.shape[-1]
+        offsets = ops.arange(patch_width, dtype="int32")[None, :]
+        rows = ops.cast(ops.round(row_centres - patch_width / 2.0), "int32")[:, None] + offsets
+        cols = ops.cast(ops.round(col_centres - patch_width / 2.0), "int32")[:, None] + offsets
+        row_inside = ops.cast(ops.logical_and(rows >= 0, rows < height), "float32")
+        col_inside = ops.cast(ops.logical_and(cols >= 0, cols < width), "float32")
+        indices = (ops.clip(rows, 0, height - 1)[:, :, None] * width
+                   + ops.clip(cols, 0, width - 1)[:, None, :])
+        pixels = ops.take_along_axis(
+            flat_images, ops.reshape(indices, (batch, patch_width * patch_width, 1)), axis=1)
+        pixels = ops.reshape(pixels, (batch, patch_width, patch_width, channels))
+        pixels = pixels * (row_inside[:, :, None] * col_inside[:, None, :])[..., None]
+        blocks = ops.reshape(pixels, (batch, g, factor, g, factor, channels))
+        return ops.mean(blocks, axis=(2, 4))
 
     def call(self, inputs):
         images, locations = inputs
@@ -97,10 +103,11 @@ class GlimpseSensor(keras.layers.Layer):
             raise ValueError("GlimpseSensor needs images with a known height and width.")
         row_centres = (locations[:, 0] + 1.0) / 2.0 * height
         col_centres = (locations[:, 1] + 1.0) / 2.0 * width
-        row_matrices = self._averaging_matrices(row_centres, height)
-        col_matrices = self._averaging_matrices(col_centres, width)
-        rows_reduced = ops.einsum("nkih,nhwc->nkiwc", row_matrices, images)
-        return ops.einsum("nkiwc,nkjw->nkijc", rows_reduced, col_matrices)
+        flat_images = ops.reshape(images, (ops.shape(images)[0], height * width,
+                                           images.shape[3]))
+        patches = [self._patch(flat_images, height, width, row_centres, col_centres, w)
+                   for w in self.patch_widths]
+        return ops.stack(patches, axis=1)
 
     def compute_output_shape(self, input_shape):
         images_shape = input_shape[0]
