@@ -1,58 +1,16 @@
-"""Plot training curves from the results.json files of training runs.
+"""Plot training curves from results.json files: see `ram_keras/plot.py`.
 
     python plot.py results/run_mnist/results.json [more.json ...] [--out FILE.png]
         [--metric NAME]
-
-Writes a PNG (default: <metric>.png beside the first results.json, e.g.
-results/run_mnist/accuracy.png): test and train accuracy per epoch, the mean
-of the runs with a +-std band when a file holds several, one colour per file,
-and the paper's test accuracy as a dashed line where the config has it.
---metric plots another tracked metric: loss, classification_loss,
-reinforce_loss, baseline_loss, reward, or a single curve such as test_loss.
-For Catch (results/run_catch/results.json) the default metric is reward, the
-fraction of balls caught, with the target, the seed port's figure and the
-random agent as dashed lines.
 """
 
-import argparse
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("results", nargs="+", help="results.json files written by training")
-    parser.add_argument("--out", default=None,
-                        help="PNG to write (default: <metric>.png beside the first results.json)")
-    parser.add_argument("--metric", default=None,
-                        help="metric to plot (default: accuracy, or reward for Catch)")
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    from ram_keras import visualization
-
-    out = args.out
-    if out is not None and not out.lower().endswith(".png"):
-        sys.exit(f"error: --out must name a .png file, got {args.out}")
-    try:
-        results = [visualization.load_results(path) for path in args.results]
-        metric = args.metric or visualization.default_metric(results)
-        out = out or visualization.default_curves_path(args.results[0], metric)
-        figure = visualization.draw_training_curves(results, metric=metric,
-                                                     paths=args.results)
-        visualization.save_figure(figure, out)
-    except OSError as error:
-        sys.exit(f"error: cannot write {out}: {error.strerror or error}")
-    except ValueError as error:
-        sys.exit(f"error: {error}")
-    print(f"wrote {out}")
-    return out
-
+from ram_keras.plot import main  # noqa: E402
 
 if __name__ == "__main__":
     main()

@@ -23,14 +23,12 @@ cores anything else running skews it.
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import machine, training_setup, write_json  # noqa: E402
 
 
 def time_function(function, repeats, warmup=5):
@@ -56,19 +54,9 @@ def profile(config_name, batch_size, repeats, jit):
     import keras
     import tensorflow as tf
 
-    from ram_keras.experiment import (load_config, load_task_data, make_optimizer,
-                                      training_dataset)
-    from ram_keras.saving import build_model
-
-    config = load_config(config_name)
-    (x_train, y_train), _ = load_task_data(config)
-    dataset = training_dataset(config, x_train, y_train, batch_size, seed=0,
-                               drop_remainder=True).repeat()
+    config, model, dataset = training_setup(config_name, batch_size, jit)
     iterator = iter(dataset)
     images, labels = next(iterator)
-    model = build_model(dict(config["model"], seed=0))
-    model.compile(optimizer=make_optimizer(config, 1000, 100), jit_compile=jit)
-    model.optimizer.build(model.trainable_variables)
     weights = model.trainable_weights
     glimpses = model.num_glimpses
     locations = tf.random.stateless_uniform((glimpses, batch_size, 2), (0, 1), -1.0, 1.0)
@@ -130,9 +118,7 @@ def profile(config_name, batch_size, repeats, jit):
         "parts_share_of_train_step": {k: round(v / step, 3) for k, v in parts.items()},
         "train_step_images_per_s": round(1000 * batch_size / step),
         "input_pipeline_images_per_s": round(1000 * batch_size / milliseconds["input_pipeline"]),
-        "cpu_count": os.cpu_count(),
-        "tensorflow": tf.__version__,
-        "python": platform.python_version(),
+        **machine(),
     }
 
 
@@ -154,11 +140,7 @@ def main(argv=None):
     for part, value in report["parts_ms"].items():
         share = report["parts_share_of_train_step"][part]
         print(f"  {part:16s} {value:7.2f} ms  {100 * share:5.1f}% of the step")
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+    write_json(args.json, report)
     return report
 
 

@@ -11,14 +11,12 @@ not the bottleneck. Run it alone: on 2 cores anything else running skews it.
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import machine, training_setup, write_json  # noqa: E402
 
 
 def main(argv=None):
@@ -35,20 +33,17 @@ def main(argv=None):
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
-    import tensorflow as tf
-
-    from ram_keras import distribution
-    from ram_keras.experiment import (load_config, load_task_data, make_optimizer,
-                                      training_dataset)
-    from ram_keras.saving import build_model
+    from ram_keras.training import distribution
 
     if args.cpu_devices:
         distribution.split_cpu(args.cpu_devices)
     strategy = distribution.make_strategy(args.strategy)
-    config = load_config(args.config)
-    (x_train, y_train), _ = load_task_data(config)
-    dataset = training_dataset(config, x_train, y_train, args.batch_size, seed=0,
-                               drop_remainder=True).repeat()
+    jit = not args.no_jit and distribution.supports_xla(strategy)
+    if not args.no_jit and not jit:
+        print(f"note: XLA has no cross-device collectives on CPUs: {args.strategy} runs "
+              "without XLA here")
+    config, model, dataset = training_setup(args.config, args.batch_size, jit, strategy)
+    dataset = distribution.shard_by_data(dataset)
 
     # The input pipeline alone.
     iterator = iter(dataset)
@@ -59,14 +54,6 @@ def main(argv=None):
         next(iterator)
     pipeline_rate = args.steps * args.batch_size / (time.perf_counter() - start)
 
-    jit = not args.no_jit and distribution.supports_xla(strategy)
-    if not args.no_jit and not jit:
-        print(f"note: XLA has no cross-device collectives on CPUs: {args.strategy} runs "
-              "without XLA here")
-    with strategy.scope():
-        model = build_model(dict(config["model"], seed=0))
-        model.compile(optimizer=make_optimizer(config, 1000, 100), jit_compile=jit)
-        model.optimizer.build(model.trainable_variables)
     model.fit(dataset, steps_per_epoch=args.warmup, epochs=1, verbose=0)
     start = time.perf_counter()
     model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)
@@ -83,19 +70,13 @@ def main(argv=None):
         "train_images_per_s": round(train_rate),
         "ms_per_step": round(1000 * elapsed / args.steps, 2),
         "input_pipeline_images_per_s": round(pipeline_rate),
-        "cpu_count": os.cpu_count(),
-        "tensorflow": tf.__version__,
-        "python": platform.python_version(),
+        **machine(),
     }
     print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if jit else 'off'}, "
           f"{args.strategy} ({strategy.num_replicas_in_sync} replicas): "
           f"{train_rate:,.0f} training images/s ({report['ms_per_step']} ms/step); "
           f"input pipeline alone {pipeline_rate:,.0f} images/s")
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+    write_json(args.json, report)
     return report
 
 

@@ -2,7 +2,7 @@
 of 12x12 at 3 scales (paper Table 2b).
 
 Training digits are placed (and cluttered) afresh every epoch; the test set is
-fixed by `test_seed`. Run `python configs/run_cluttered_mnist.py --help` for the flags.
+fixed by `test_seed`, the validation set by `validation_seed`. Run `python configs/run_cluttered_mnist.py --help` for the flags.
 """
 
 import os
@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ram_keras.defaults import PAPER_MODEL, TRAINING  # noqa: E402
-from ram_keras.experiment import main  # noqa: E402
+from ram_keras.training.runner import main  # noqa: E402
 
 CONFIG = {
     **TRAINING,
@@ -22,6 +22,7 @@ CONFIG = {
     "canvas_size": 60,
     "clutter_pieces": 4,
     "test_seed": 1234,
+    "validation_seed": 4321,
     "model": {
         **PAPER_MODEL,
         "image_shape": [60, 60, 1],

@@ -10,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ram_keras.defaults import PAPER_MODEL, TRAINING  # noqa: E402
-from ram_keras.experiment import main  # noqa: E402
+from ram_keras.training.runner import main  # noqa: E402
 
 CONFIG = {
     **TRAINING,

@@ -1,20 +1,58 @@
-"""ram_keras: the Recurrent Attention Model (Mnih et al., 2014) in Keras 3."""
+"""ram_keras: the Recurrent Attention Model (Mnih et al., 2014) in Keras 3.
 
-from ram_keras.catch import CatchGame
-from ram_keras.catch_agent import CatchAgent, load_catch_agent
-from ram_keras.core_network import CoreNetwork
-from ram_keras.glimpse_network import GlimpseNetwork
-from ram_keras.glimpse_sensor import GlimpseSensor
-from ram_keras.heads import ActionHead, BaselineHead
-from ram_keras.location_sampler import LocationSampler, gaussian_log_prob
+Where things are:
+
+- `ram_keras.layers`: the retina (`GlimpseSensor`), the glimpse network, the
+  location policy (`LocationSampler`), the core cell, the heads, and the
+  glimpse step that chains them (`GlimpseStep`).
+- `ram_keras.models`: `RecurrentAttention` (the rollout and `train_step`, once),
+  the classifier `RecurrentAttentionModel` and the Catch agent `CatchAgent`.
+- `ram_keras.losses`: every loss term.
+- `ram_keras.envs`: the Catch game. `ram_keras.data`: MNIST and its canvases.
+- `ram_keras.training`: the runner behind every config. `ram_keras.tasks`:
+  what classification and Catch add to it. `ram_keras.viz`: pictures, movies,
+  curves, TensorBoard. `ram_keras.saving`: model files.
+"""
+
+from ram_keras.envs.catch import CatchGame
+from ram_keras.layers import (
+    ActionHead,
+    BaselineHead,
+    GlimpseNetwork,
+    GlimpseSensor,
+    GlimpseStep,
+    LocationSampler,
+    gaussian_log_prob,
+)
 from ram_keras.losses import (
     baseline_loss,
     classification_reward,
     cross_entropy_loss,
+    leave_one_out_baseline,
     reinforce_loss,
 )
-from ram_keras.model import RecurrentAttentionModel
-
+from ram_keras.models import CatchAgent, RecurrentAttention, RecurrentAttentionModel
 from ram_keras.saving import load_model, save_model
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+__all__ = [
+    "CatchGame",
+    "ActionHead",
+    "BaselineHead",
+    "GlimpseNetwork",
+    "GlimpseSensor",
+    "GlimpseStep",
+    "LocationSampler",
+    "gaussian_log_prob",
+    "baseline_loss",
+    "classification_reward",
+    "cross_entropy_loss",
+    "leave_one_out_baseline",
+    "reinforce_loss",
+    "CatchAgent",
+    "RecurrentAttention",
+    "RecurrentAttentionModel",
+    "load_model",
+    "save_model",
+]

@@ -14,15 +14,17 @@ PAPER_MODEL = {
     "classification_weight": 1.0,
     "reinforce_weight": 1.0,
     "baseline_weight": 1.0,
-    "random_locations": False,
+    "location_policy": "learned",
 }
 
-# Adam with a cosine-decayed learning rate, batch 128, Monte-Carlo with 10 paths.
+# Adam with a cosine-decayed learning rate, batch 128; the final evaluation samples
+# 10 glimpse paths per image (single-path and Monte-Carlo metrics).
 TRAINING = {
     "batch_size": 128,
     "learning_rate": 1e-3,
+    "learning_rate_schedule": "cosine",
     "seed": 0,
     "runs": 1,
-    "mc_samples": 10,
+    "evaluation_paths": 10,
     "strategy": "default",
 }

@@ -1,4 +1,9 @@
-"""The three terms of RAM's hybrid loss, as small pure functions."""
+"""The terms of RAM's hybrid loss, as small pure functions.
+
+Every REINFORCE term in ram_keras (the classifier's glimpses, Catch's glimpses
+and paddle actions) is `reinforce_loss`; every baseline is fitted by
+`baseline_loss` or replaced by `leave_one_out_baseline`.
+"""
 
 from keras import ops
 
@@ -33,9 +38,9 @@ def reinforce_loss(log_probs, rewards, baselines):
     moves the policy, never the baseline.
 
     Args:
-        log_probs: `(batch, time)` log pi(l_t) of the locations drawn.
+        log_probs: `(batch, time)` log pi(a_t) of the decisions taken.
         rewards: `(batch,)` episode reward R.
-        baselines: `(batch, time)` baseline b_t.
+        baselines: `(batch, time)` baseline b_t, or `(batch, 1)` for one per episode.
 
     Returns:
         Scalar: `mean_n sum_t -log_probs[n, t] * (R_n - b[n, t])`.
@@ -56,3 +61,31 @@ def baseline_loss(rewards, baselines):
     """
     targets = ops.stop_gradient(ops.expand_dims(rewards, -1))
     return ops.mean(ops.square(targets - baselines))
+
+
+def leave_one_out_baseline(rewards, group_size):
+    """For M sampled episodes of the same input, each one's baseline is the others' mean.
+
+    The batch holds consecutive groups of `group_size` episodes of one input
+    (`ops.repeat(inputs, M, axis=0)`). The baseline of episode `i` of a group
+    is `(sum_j R_j - R_i) / (M - 1)`: it does not depend on episode `i`, so
+    REINFORCE stays unbiased, and it needs no learning (Kool et al. 2019).
+
+    Args:
+        rewards: `(batch,)` rewards, `batch` a multiple of `group_size`.
+        group_size: int >= 2, episodes per input `M`.
+
+    Returns:
+        `(batch, 1)` baselines, constant over time.
+    """
+    if group_size < 2:
+        raise ValueError(f"leave_one_out_baseline needs group_size >= 2, got {group_size}.")
+    groups = ops.reshape(rewards, (-1, group_size))
+    totals = ops.sum(groups, axis=1, keepdims=True)
+    others = (totals - groups) / (group_size - 1.0)
+    return ops.stop_gradient(ops.reshape(others, (-1, 1)))
+
+
+def categorical_entropy(probabilities):
+    """Entropy `-sum_a p_a log p_a` over the last axis, `(...)` (0 log 0 read as 0)."""
+    return -ops.sum(probabilities * ops.log(ops.maximum(probabilities, 1e-12)), axis=-1)

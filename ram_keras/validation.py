@@ -44,14 +44,3 @@ def validate_images(images, image_shape, name="images"):
         raise ValueError(f"{name} must lie in [0, 1], got values from {low:g} to {high:g}.")
     return array.astype(np.float32, copy=False)
 
-
-def check_loss_weights(owner, **weights):
-    """Raises ValueError unless every loss weight is a number >= 0.
-
-    Args:
-        owner: the class name, for the message.
-        **weights: name -> value.
-    """
-    for name, value in weights.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError(f"{owner}: `{name}` must be a float >= 0, got {value!r}.")

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from catch_reference import SUBPIXELS, ReferenceCatch, uniform_integer
-from ram_keras import catch
-from ram_keras.catch import CatchGame, CatchState, game_keys, play_random_agent
+from ram_keras.envs import catch
+from ram_keras.envs.catch import CatchGame, CatchState, game_keys, play_random_agent
 
 SIZE = 24
 LEFT, STAY, RIGHT = 0, 1, 2

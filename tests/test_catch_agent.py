@@ -1,17 +1,17 @@
 """CatchAgent: it plays the real game, its losses and gradient flow, saving."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import ram_keras
 from catch_reference import ReferenceCatch
+from helpers import SMALL_AGENT as SMALL
 from helpers import assert_config_roundtrip
-from ram_keras.catch import game_keys
-from ram_keras.catch_agent import CatchAgent, load_catch_agent
-from ram_keras.location_sampler import gaussian_log_prob
-from ram_keras.saving import ModelFileError, save_model
-
-SMALL = dict(what_units=16, where_units=8, glimpse_units=16, core_units=16)
+from ram_keras import CatchAgent, gaussian_log_prob
+from ram_keras.envs.catch import game_keys
+from ram_keras.saving import save_model
 
 
 def rollout(agent, keys, **kwargs):
@@ -21,13 +21,13 @@ def rollout(agent, keys, **kwargs):
 
 @pytest.fixture(scope="module")
 def agent():
-    return CatchAgent(seed=1, **SMALL).build_all()
+    return CatchAgent(seed=1, **SMALL)
 
 
 @pytest.fixture(scope="module")
 def sampled(agent):
     """64 games played with sampled actions and locations, screens kept."""
-    return rollout(agent, game_keys(5, 0, 64), deterministic=False, keep_screens=True)
+    return rollout(agent, game_keys(5, 0, 64), deterministic=False, keep_observations=True)
 
 
 def test_sampled_play_is_the_reference_game_with_the_agents_actions(sampled):
@@ -36,9 +36,9 @@ def test_sampled_play_is_the_reference_game_with_the_agents_actions(sampled):
     for i in range(64):
         game = ReferenceCatch.from_key(5, i)
         for t in range(23):
-            np.testing.assert_array_equal(out["screens"][i, t], game.screen())
+            np.testing.assert_array_equal(out["observations"][i, t, :, :, 0], game.screen())
             reward = game.step(int(out["actions"][i, t]))
-        np.testing.assert_array_equal(out["final_screens"][i], game.screen())
+        np.testing.assert_array_equal(out["final_observations"][i, :, :, 0], game.screen())
         assert out["rewards"][i] == reward
     assert set(np.unique(out["actions"])) == {0, 1, 2}
 
@@ -49,7 +49,7 @@ def test_rollout_shapes_and_log_probabilities(agent, sampled):
     assert out["actions"].shape == (64, 23) and out["action_probs"].shape == (64, 23, 3)
     picked = np.take_along_axis(out["action_probs"], out["actions"][..., None], -1)[..., 0]
     np.testing.assert_allclose(out["action_log_probs"], np.log(picked), rtol=1e-4, atol=1e-5)
-    want = gaussian_log_prob(out["location_samples"], out["location_means"], agent.location_std)
+    want = gaussian_log_prob(out["location_samples"], out["location_means"], agent.location_sampler.std)
     np.testing.assert_allclose(out["location_log_probs"], want, rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(out["locations"], np.clip(out["location_samples"], -1, 1))
 
@@ -68,26 +68,31 @@ def test_greedy_play_takes_the_most_probable_action_at_the_mean(agent):
 
 def test_retina_counts_lit_pixels():
     """At the centre the 24-pixel patch is the screen in 4x4 blocks: counts, not means."""
-    counting = CatchAgent(**SMALL)
-    averaging = CatchAgent(count_pixels=False, **SMALL)
+    counting = CatchAgent(**SMALL).glimpse_sensor
+    averaging = CatchAgent(retina_reduction="mean", **SMALL).glimpse_sensor
     screen = np.zeros((1, 24, 24, 1), np.float32)
     screen[0, 3, 5] = screen[0, 23, 8] = screen[0, 23, 9] = 1.0
     centre = np.zeros((1, 2), np.float32)
-    counts = counting.look(screen, centre).numpy()[0, 2, :, :, 0]
+    counts = counting([screen, centre]).numpy()[0, 2, :, :, 0]
     want = screen[0, :, :, 0].reshape(6, 4, 6, 4).sum(axis=(1, 3))
     np.testing.assert_array_equal(counts, want)
-    np.testing.assert_allclose(averaging.look(screen, centre).numpy()[0, 2, :, :, 0], want / 16)
+    np.testing.assert_allclose(averaging([screen, centre]).numpy()[0, 2, :, :, 0], want / 16)
     # The finest scale (6x6 around the centre, rows and columns 9..14) is the screen itself.
-    np.testing.assert_array_equal(counting.look(screen, centre).numpy()[0, 0, :, :, 0],
+    np.testing.assert_array_equal(counting([screen, centre]).numpy()[0, 0, :, :, 0],
                                   screen[0, 9:15, 9:15, 0])
 
 
 def test_full_screen_reference_sees_the_whole_screen():
     full = CatchAgent(glimpse_size=24, num_scales=1, location_policy="centre", **SMALL)
-    out = rollout(full, game_keys(2, 0, 8), deterministic=False, keep_screens=True)
+    out = rollout(full, game_keys(2, 0, 8), deterministic=False, keep_observations=True)
     assert np.all(out["locations"] == 0) and np.all(out["location_log_probs"] == 0)
-    patches = full.look(out["screens"][:, 5, :, :, None], out["locations"][:, 5]).numpy()
-    np.testing.assert_array_equal(patches[:, 0, :, :, 0], out["screens"][:, 5])
+    np.testing.assert_array_equal(out["patches"][:, :, 0], out["observations"])
+
+
+def test_the_lstm_core_starts_with_an_open_forget_gate(agent):
+    units = agent.glimpse_step.core_units
+    bias = agent.core.get_weights()[2]
+    np.testing.assert_array_equal(bias[units:2 * units], 1.0)
 
 
 def test_loss_terms_match_numpy_with_the_right_baselines(agent):
@@ -102,7 +107,7 @@ def test_loss_terms_match_numpy_with_the_right_baselines(agent):
         "action_probs": rng.dirichlet(np.ones(3), (n, steps)).astype(np.float32),
     }
     weighted = CatchAgent(reinforce_weight=0.5, baseline_weight=2.0, entropy_weight=0.1, **SMALL)
-    terms = weighted.compute_loss_terms(outputs)
+    terms = weighted.compute_loss_terms(None, outputs)
     r, b = outputs["rewards"][:, None], outputs["baselines"]
     location = np.mean(np.sum(-outputs["location_log_probs"] * (r - b[:, :-1]), 1))
     action = np.mean(np.sum(-outputs["action_log_probs"] * (r - b[:, 1:]), 1))
@@ -125,7 +130,7 @@ def test_gradient_flow(agent):
         "location": agent.location_sampler, "baseline": agent.baseline_head,
     }
     with tf.GradientTape(persistent=True) as tape:
-        terms = agent.compute_loss_terms(agent.rollout(game_keys(1, 0, 16)))
+        terms = agent.compute_loss_terms(None, agent.rollout(game_keys(1, 0, 16)))
 
     def reached(loss):
         return {
@@ -142,31 +147,32 @@ def test_gradient_flow(agent):
         action=False, core=False, glimpse=False, location=False, baseline=True)
 
 
-def test_config_roundtrip_and_saved_agent_plays_the_same(agent, tmp_path):
-    assert_config_roundtrip(CatchAgent(location_std=0.2, entropy_weight=0.01, **SMALL))
-    path = str(tmp_path / "agent.weights.h5")
-    save_model(agent, path, metadata={"dataset": "catch"})
-    loaded = load_catch_agent(path)
-    assert loaded.get_config() == agent.get_config()
+def test_every_save_path_keeps_the_trained_agent(tmp_path):
+    """fit, then model.save / keras.saving.load_model, save_weights, ram_keras.save_model."""
+    keras.utils.set_random_seed(2)
+    trained = CatchAgent(screen_size=8, glimpse_size=2, seed=3, **SMALL)
+    assert_config_roundtrip(trained)
+    trained.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=False)
+    trained.fit(tf.data.Dataset.from_tensors(game_keys(9, 0, 32)).repeat(3), verbose=0)
     keys = game_keys(8, 0, 50)
-    want, got = rollout(agent, keys, deterministic=True), rollout(loaded, keys, deterministic=True)
-    for key in ("rewards", "actions", "locations", "baselines"):
-        np.testing.assert_array_equal(got[key], want[key])
-
-
-def test_loading_a_classifier_file_says_so(tmp_path):
-    import ram_keras
-
-    model = ram_keras.RecurrentAttentionModel(num_glimpses=1, core_units=8).build_all()
-    path = str(tmp_path / "mnist.weights.h5")
-    save_model(model, path)
-    with pytest.raises(ModelFileError, match="CatchAgent"):
-        load_catch_agent(path)
+    want = rollout(trained, keys, deterministic=True)
+    trained.save(str(tmp_path / "agent.keras"))
+    trained.save_weights(str(tmp_path / "plain.weights.h5"))
+    fresh = CatchAgent.from_config(trained.get_config())
+    fresh.load_weights(str(tmp_path / "plain.weights.h5"))
+    save_model(trained, str(tmp_path / "agent.weights.h5"), metadata={"dataset": "catch"})
+    for loaded in (keras.saving.load_model(str(tmp_path / "agent.keras")),
+                   ram_keras.load_model(str(tmp_path / "agent.keras")), fresh,
+                   ram_keras.load_model(str(tmp_path / "agent.weights.h5"))):
+        assert isinstance(loaded, CatchAgent) and loaded.get_config() == trained.get_config()
+        got = rollout(loaded, keys, deterministic=True)
+        for key in ("rewards", "actions", "locations", "baselines"):
+            np.testing.assert_array_equal(got[key], want[key])
 
 
 def test_bad_arguments_raise():
     with pytest.raises(ValueError):
-        CatchAgent(location_policy="random")
+        CatchAgent(location_policy="everywhere")
     with pytest.raises(ValueError):
         CatchAgent(entropy_weight=-1.0)
     with pytest.raises(ValueError):

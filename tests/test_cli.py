@@ -1,11 +1,11 @@
-"""ram_keras.cli: argument types, the shared run flags, the OSError message."""
+"""ram_keras.training.cli: argument types, the shared training flags, the OSError message."""
 
 import argparse
 import errno
 
 import pytest
 
-from ram_keras import cli
+from ram_keras.training import cli
 
 
 @pytest.mark.parametrize("kind, text, value", [
@@ -39,12 +39,15 @@ def test_device_list_splits_and_strips():
     assert cli.device_list("/gpu:0, /gpu:1,") == ["/gpu:0", "/gpu:1"]
 
 
-def test_run_flags_defaults_and_resume_restart_exclusive(tmp_path, capsys):
+def test_training_flags_defaults_and_resume_restart_exclusive(capsys):
     parser = argparse.ArgumentParser(prog="run_x")
-    cli.add_run_flags(parser, str(tmp_path))
+    config = {"epochs": 7, "runs": 1, "batch_size": 64, "learning_rate": 1e-3, "seed": 3,
+              "jit_compile": False}
+    cli.add_training_flags(parser, config)
     args = parser.parse_args([])
-    assert (args.out, args.verbose, args.resume, args.restart) == (str(tmp_path), None, False,
-                                                                   False)
+    assert (args.out, args.verbose, args.resume, args.restart) == (".", None, False, False)
+    assert (args.epochs, args.batch_size, args.seed, args.jit, args.strategy) == (
+        7, 64, 3, False, "default")
     args = parser.parse_args(["--out", "elsewhere", "--verbose", "2", "--resume"])
     assert (args.out, args.verbose, args.resume) == ("elsewhere", 2, True)
     for argv in (["--resume", "--restart"], ["--verbose", "3"]):

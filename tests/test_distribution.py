@@ -2,7 +2,6 @@
 multi-worker training with two processes on 127.0.0.1."""
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,15 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from ram_keras import distribution
-from ram_keras.distribution import StrategyError
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "tests"))
-from test_training_state import write_config  # noqa: E402
-
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-ENV.pop("TF_CONFIG", None)
+from helpers import ENV, REPO, run_main, write_tiny_config
+from ram_keras.training import distribution
+from ram_keras.training.distribution import StrategyError
 
 
 def tf_config(ports, index):
@@ -64,10 +57,12 @@ def free_ports(count):
     return ports
 
 
+TRAIN_FLAGS = ("--limit", "512", "--eval-limit", "200", "--verbose", "2")
+
+
 def train(config, out, *flags, env=ENV):
     return subprocess.Popen(
-        [sys.executable, config, "--limit", "1024", "--test-limit", "300", "--out", str(out),
-         "--verbose", "2", *flags],
+        [sys.executable, config, *TRAIN_FLAGS, "--out", str(out), *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -89,39 +84,25 @@ def weights(path):
 
 @pytest.fixture(scope="module")
 def tiny_config(tmp_path_factory):
-    return write_config(tmp_path_factory.mktemp("config"), epochs=2)
+    return write_tiny_config(tmp_path_factory.mktemp("config"), epochs=2)
 
 
-def test_mirrored_on_two_cpus_matches_default_within_noise(tiny_config, tmp_path):
-    finish(train(tiny_config, tmp_path / "default"))
-    finish(train(tiny_config, tmp_path / "mirrored", "--strategy", "mirrored",
-                 "--cpu-devices", "2"))
+def test_mirrored_on_two_cpus_matches_default_within_noise(tiny_config, tmp_path, two_cpus,
+                                                          monkeypatch):
+    """The runner's --strategy mirrored (here the session's two-CPU strategy) trains like
+    one device: same data and initial weights, only the sampled paths differ."""
+    assert run_main(tiny_config, *TRAIN_FLAGS, "--out", str(tmp_path / "default")).code == 0
+    monkeypatch.setattr(distribution, "make_strategy", lambda name, devices=None: two_cpus)
+    mirrored_run = run_main(tiny_config, *TRAIN_FLAGS, "--out", str(tmp_path / "mirrored"),
+                            "--strategy", "mirrored", "--jit")
+    assert mirrored_run.code == 0, mirrored_run.stderr[-3000:]
+    assert "trains without XLA here" in mirrored_run.stdout
     default, mirrored = results(tmp_path / "default"), results(tmp_path / "mirrored")
     assert default["config"]["replicas"] == 1 and mirrored["config"]["replicas"] == 2
     a, b = default["runs"][0]["history"], mirrored["runs"][0]["history"]
-    # Same data and initial weights; only the sampled glimpse paths differ (each
-    # replica draws its own), so the curves agree within noise, not exactly.
-    assert abs(a["train_loss"][0] - b["train_loss"][0]) < 0.05 * abs(a["train_loss"][0])
-    assert abs(a["train_classification_loss"][1] - b["train_classification_loss"][1]) < 0.1
-    assert abs(a["test_accuracy"][1] - b["test_accuracy"][1]) < 0.1
-
-
-def test_two_workers_train_together_and_agree(tiny_config, tmp_path):
-    ports = free_ports(2)
-    out = tmp_path / "cluster"
-    workers = [train(tiny_config, out, "--strategy", "multi_worker",
-                     env=dict(ENV, TF_CONFIG=tf_config(ports, i))) for i in range(2)]
-    for worker in workers:
-        finish(worker)
-    chief_model = out / "models" / "run_tiny" / "run0.weights.h5"
-    other_model = out / "workers" / "worker1" / "models" / "run_tiny" / "run0.weights.h5"
-    assert chief_model.is_file() and other_model.is_file()
-    chief = results(out)
-    assert chief["config"]["strategy"] == "multi_worker" and chief["config"]["replicas"] == 2
-    assert chief["runs"][0]["final"]["test_accuracy"] > 0.1
-    for a, b in zip(weights(chief_model), weights(other_model)):
-        np.testing.assert_array_equal(a, b)
-
+    assert abs(a["train_classification_loss"][0] - b["train_classification_loss"][0]) < 0.1
+    assert abs(a["train_classification_loss"][1] - b["train_classification_loss"][1]) < 0.15
+    assert abs(a["val_accuracy"][1] - b["val_accuracy"][1]) < 0.15
 
 
 def wait_for(path, process, timeout=400):
@@ -136,16 +117,17 @@ def wait_for(path, process, timeout=400):
         waited += 0.05
 
 
-def test_a_killed_worker_restarts_and_the_cluster_resumes(tmp_path):
-    """kill -9 one of two workers mid-training; restart the cluster with --resume.
+def test_two_workers_train_together_survive_a_kill_9_and_agree(tmp_path):
+    """Two workers on 127.0.0.1 train one model; kill -9 one mid-training; restart the
+    cluster with --resume.
 
     As with tf.distribute's BackupAndRestore, a MultiWorkerMirroredStrategy
     cluster cannot go on with a worker missing: the survivor waits in (or
     fails out of) the next all-reduce and is restarted with the killed one, as
     a cluster manager would. Both then resume after the last epoch that every
-    worker saved, and training completes.
+    worker saved, finish, and hold identical weights.
     """
-    config = write_config(tmp_path, epochs=8)
+    config = write_tiny_config(tmp_path, epochs=4)
     out = tmp_path / "cluster"
     ports = free_ports(2)
     workers = [train(config, out, "--strategy", "multi_worker",
@@ -154,7 +136,7 @@ def test_a_killed_worker_restarts_and_the_cluster_resumes(tmp_path):
                      / "state.json")
     wait_for(worker1_state, workers[1])
     workers[1].send_signal(signal.SIGKILL)
-    assert json.loads(worker1_state.read_text())["epoch"] < 8  # killed mid-training
+    assert json.loads(worker1_state.read_text())["epoch"] < 4  # killed mid-training
     workers[1].communicate()
     try:
         workers[0].communicate(timeout=60)  # fails out if it notices its peer is gone
@@ -167,10 +149,47 @@ def test_a_killed_worker_restarts_and_the_cluster_resumes(tmp_path):
     logs = [finish(worker) for worker in restarted]
     for log in logs:
         assert "resuming after epoch" in log, log[-2000:]
-    history = results(out)["runs"][0]["history"]
-    assert history["epoch"] == list(range(1, 9))
-    assert results(out)["runs"][0]["final"]["test_accuracy"] > 0.1
+    chief = results(out)
+    assert chief["config"]["strategy"] == "multi_worker" and chief["config"]["replicas"] == 2
+    assert chief["runs"][0]["history"]["epoch"] == [1, 2, 3, 4]
+    assert chief["runs"][0]["final"]["test_accuracy"] > 0.2
     chief_model = out / "models" / "run_tiny" / "run0.weights.h5"
     other_model = out / "workers" / "worker1" / "models" / "run_tiny" / "run0.weights.h5"
     for a, b in zip(weights(chief_model), weights(other_model)):
         np.testing.assert_array_equal(a, b)
+
+
+WORKER_DRAWS = """
+import json, os, sys
+sys.path.insert(0, {repo!r})
+import tensorflow as tf
+from ram_keras.layers import LocationSampler
+strategy = tf.distribute.MultiWorkerMirroredStrategy()
+with strategy.scope():
+    sampler = LocationSampler(std=1.0, seed=5)
+    sampler.build((None, 4))
+
+def draw():
+    sample, mean, _ = sampler(tf.zeros((1, 4)))
+    return sample - mean
+
+values = strategy.experimental_local_results(strategy.run(tf.function(draw)))
+print(json.dumps([v.numpy().tolist() for v in values]))
+"""
+
+
+def test_each_worker_draws_its_own_samples_reproducibly(tmp_path):
+    script = WORKER_DRAWS.format(repo=REPO)
+
+    def draws():
+        ports = free_ports(2)
+        workers = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True,
+                                    env=dict(ENV, TF_CONFIG=tf_config(ports, i)))
+                   for i in range(2)]
+        return [json.loads(finish(worker, timeout=120).strip().splitlines()[-1])
+                for worker in workers]
+
+    first, again = draws(), draws()
+    assert not np.allclose(first[0], first[1])  # the two workers differ
+    assert first == again  # and each reproduces its own

@@ -6,8 +6,8 @@ from helpers import assert_config_roundtrip
 from ram_keras import GlimpseSensor
 
 
-def reference_retina(images, locations, glimpse_size, num_scales, scale):
-    """Loop-by-loop numpy retina: crop with zero fill, then average blocks."""
+def reference_retina(images, locations, glimpse_size, num_scales, scale, reduce=np.mean):
+    """Loop-by-loop numpy retina: crop with zero fill, then average (or sum) blocks."""
     n, height, width, channels = images.shape
     out = np.zeros((n, num_scales, glimpse_size, glimpse_size, channels), np.float64)
     for b in range(n):
@@ -24,7 +24,8 @@ def reference_retina(images, locations, glimpse_size, num_scales, scale):
                     r, c = top + i, left + j
                     if 0 <= r < height and 0 <= c < width:
                         patch[i, j] = images[b, r, c]
-            out[b, k] = patch.reshape(glimpse_size, f, glimpse_size, f, channels).mean(axis=(1, 3))
+            out[b, k] = reduce(patch.reshape(glimpse_size, f, glimpse_size, f, channels),
+                               axis=(1, 3))
     return out
 
 
@@ -79,6 +80,18 @@ def test_matches_numpy_reference(size, glimpse_size, num_scales, scale, channels
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_sum_reduction_counts_the_pixels_of_each_block():
+    rng = np.random.default_rng(3)
+    images = (rng.random((5, 24, 24, 1)) < 0.1).astype(np.float32)
+    locations = rng.uniform(-1, 1, (5, 2)).astype(np.float32)
+    got = GlimpseSensor(6, 3, 2, reduction="sum")([images, locations]).numpy()
+    np.testing.assert_allclose(got, reference_retina(images, locations, 6, 3, 2, np.sum),
+                               atol=1e-5)
+    # The finest scale's blocks are single pixels: sum and mean agree there.
+    means = GlimpseSensor(6, 3, 2)([images, locations]).numpy()
+    np.testing.assert_array_equal(got[:, 0], means[:, 0])
+
+
 def test_compiles_under_xla_with_same_values():
     rng = np.random.default_rng(1)
     images = rng.random((4, 60, 60, 1)).astype(np.float32)
@@ -94,12 +107,14 @@ def test_compiles_under_xla_with_same_values():
 
 
 def test_config_roundtrip():
-    sensor = assert_config_roundtrip(GlimpseSensor(glimpse_size=12, num_scales=3, scale=2))
-    assert sensor.patch_widths == [12, 24, 48]
+    sensor = assert_config_roundtrip(GlimpseSensor(glimpse_size=12, num_scales=3, scale=2,
+                                                   reduction="sum"))
+    assert sensor.patch_widths == [12, 24, 48] and sensor.reduction == "sum"
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"glimpse_size": 0}, {"num_scales": -1}, {"scale": 1, "num_scales": 2}, {"glimpse_size": 2.5}]
+    "kwargs", [{"glimpse_size": 0}, {"num_scales": -1}, {"scale": 1, "num_scales": 2},
+               {"glimpse_size": 2.5}, {"reduction": "max"}]
 )
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):

@@ -66,11 +66,74 @@ def test_same_seed_same_samples():
     np.testing.assert_array_equal(a(states)[0].numpy(), b(states)[0].numpy())
 
 
+def test_linear_mean_is_not_squashed():
+    sampler = LocationSampler(std=0.1, mean_activation="linear", seed=0)
+    states = np.random.default_rng(4).normal(size=(50, 8)).astype(np.float32) * 5
+    _, mean, _ = sampler(states, deterministic=True)
+    kernel, bias = (w.numpy() for w in sampler.mean_dense.weights)
+    np.testing.assert_allclose(mean.numpy(), states @ kernel + bias, rtol=1e-5, atol=1e-5)
+    assert np.abs(mean.numpy()).max() > 1.0
+
+
+def test_learned_std_starts_at_std_and_reinforce_trains_it():
+    sampler = LocationSampler(std=0.2, learn_std=True, seed=0)
+    states = tf.constant(np.random.default_rng(5).normal(size=(64, 8)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        sample, mean, log_prob = sampler(states)
+        total = tf.reduce_sum(log_prob)
+    np.testing.assert_allclose(sampler.log_std.numpy(), np.log([0.2, 0.2]), rtol=1e-6)
+    noise = (sample.numpy() - mean.numpy()) / 0.2
+    # d/d log_std of sum_n log N(x; mu, std) = sum_n (z^2 - 1), per coordinate.
+    gradient = tape.gradient(total, sampler.log_std).numpy()
+    np.testing.assert_allclose(gradient, np.sum(noise**2 - 1, axis=0), rtol=1e-3, atol=1e-3)
+
+
+def test_state_gradient_lets_reinforce_reach_the_state():
+    states = tf.constant(np.random.default_rng(6).normal(size=(4, 8)).astype(np.float32))
+    for state_gradient in (False, True):
+        sampler = LocationSampler(std=0.1, state_gradient=state_gradient, seed=0)
+        with tf.GradientTape() as tape:
+            tape.watch(states)
+            total = tf.reduce_sum(sampler(states)[2])
+        assert (tape.gradient(total, states) is not None) == state_gradient
+
+
+def test_replicas_draw_their_own_reproducible_samples(two_cpus):
+    """Under MirroredStrategy on two CPUs each replica draws its own noise, and a
+    second sampler with the same seed draws the same noise again."""
+    strategy = two_cpus
+
+    def draws(seed):
+        with strategy.scope():
+            sampler = LocationSampler(std=1.0, seed=seed)
+            sampler.build((None, 4))
+        states = np.zeros((1, 4), np.float32)
+
+        def draw():
+            sample, mean, _ = sampler(states)
+            return sample - mean
+
+        per_replica = strategy.run(tf.function(draw))
+        return [t.numpy() for t in strategy.experimental_local_results(per_replica)]
+
+    first, again, other = draws(11), draws(11), draws(12)
+    assert len(first) == 2 and not np.allclose(first[0], first[1])
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(first[0], other[0])
+    # Replica 0 draws what a sampler draws without a strategy.
+    alone = LocationSampler(std=1.0, seed=11)
+    sample, mean, _ = alone(np.zeros((1, 4), np.float32))
+    np.testing.assert_allclose((sample - mean).numpy(), first[0], rtol=1e-6)
+
+
 def test_config_roundtrip():
-    assert_config_roundtrip(LocationSampler(std=0.12, seed=3))
+    assert_config_roundtrip(LocationSampler(std=0.12, mean_activation="linear", learn_std=True,
+                                            state_gradient=True, seed=3))
 
 
-@pytest.mark.parametrize("std", [0, -0.1, "a", None])
-def test_bad_std_raises(std):
+@pytest.mark.parametrize("kwargs", [{"std": 0}, {"std": -0.1}, {"std": "a"}, {"std": None},
+                                    {"mean_activation": "relu"}, {"location_dims": 0}])
+def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):
-        LocationSampler(std=std)
+        LocationSampler(**kwargs)

@@ -1,18 +1,14 @@
-"""plot.py: training curves from hand-written results.json files."""
+"""plot.py and ram_keras.viz.curves: training curves from hand-written results.json files."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-import plot
-from ram_keras import visualization as viz
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from helpers import run_script
+from ram_keras import plot
+from ram_keras.viz import curves as viz
 METRICS = ("loss", "classification_loss", "reinforce_loss", "baseline_loss", "accuracy",
            "reward")
 
@@ -21,7 +17,7 @@ def history(epochs, seed):
     rng = np.random.default_rng(seed)
     result = {"epoch": list(range(1, epochs + 1)),
               "wall_time_s": [round(10.0 * e, 2) for e in range(1, epochs + 1)]}
-    for split in ("train", "test"):
+    for split in ("train", "val"):
         for metric in METRICS:
             values = 1 - 0.5 * np.exp(-np.arange(epochs) / 3) - 0.02 * rng.random(epochs)
             result[f"{split}_{metric}"] = [float(v) for v in values]
@@ -50,9 +46,7 @@ def assert_png(path, size=(960, 600)):
 def test_script_writes_png_beside_the_results(tmp_path):
     path = tmp_path / "results" / "run_fake" / "results.json"
     write_results(path, runs=1)
-    result = subprocess.run([sys.executable, "plot.py", str(path)], cwd=REPO,
-                            capture_output=True, text=True, timeout=300,
-                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    result = run_script("plot.py", str(path))
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "results" / "run_fake" / "accuracy.png"
     assert result.stdout.strip() == f"wrote {out}"
@@ -72,12 +66,12 @@ def test_three_runs_mean_band_and_paper_line(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(data))
     figure = viz.draw_training_curves([viz.load_results(str(tmp_path / "results.json"))])
     lines, axes = lines_by_label(figure)
-    test = lines["test (deterministic), mean \u00b1 std of 3 runs"]
-    runs = [run["history"]["test_accuracy"] for run in data["runs"]]
+    test = lines["validation (deterministic), mean \u00b1 std of 3 runs"]
+    runs = [run["history"]["val_accuracy"] for run in data["runs"]]
     expected = [np.mean([r[e] for r in runs if len(r) > e]) for e in range(6)]
     np.testing.assert_allclose(test.get_ydata(), expected)
     np.testing.assert_array_equal(test.get_xdata(), [1, 2, 3, 4, 5, 6])
-    assert "train (sampled glimpses), mean \u00b1 std of 3 runs" in lines
+    assert "train (sampled), mean \u00b1 std of 3 runs" in lines
     np.testing.assert_allclose(lines["paper: 98.88% (1.12% error)"].get_ydata(), [0.9888] * 2)
     assert len(axes.collections) == 2  # the +-std bands of test and train
     band = axes.collections[0].get_paths()[0].vertices
@@ -85,7 +79,7 @@ def test_three_runs_mean_band_and_paper_line(tmp_path):
     std = np.std([r[0] for r in runs])
     np.testing.assert_allclose([at_first_epoch.min(), at_first_epoch.max()],
                                [expected[0] - std, expected[0] + std])
-    epochs, mean, spread, count = viz.mean_and_std_per_epoch(data, "test_accuracy")
+    epochs, mean, spread, count = viz.mean_and_std_per_epoch(data, "val_accuracy")
     assert count == 3 and spread[0] == pytest.approx(std)
     assert spread[5] == pytest.approx(np.std([runs[0][5], runs[1][5]]))
     assert axes.get_xlabel() == "epoch" and axes.get_ylabel() == "accuracy"
@@ -101,25 +95,27 @@ def test_several_files_and_other_metrics(tmp_path):
     write_results(three, runs=3, name="run_translated", paper=None)
     figure = viz.draw_training_curves([viz.load_results(str(p)) for p in (one, three)])
     lines, axes = lines_by_label(figure)
-    assert {"run_mnist: test (deterministic)", "run_mnist: train (sampled glimpses)",
-            "run_translated: test (deterministic), mean \u00b1 std of 3 runs",
+    assert {"run_mnist: validation (deterministic)", "run_mnist: train (sampled)",
+            "run_translated: validation (deterministic), mean \u00b1 std of 3 runs",
             "run_mnist: paper: 98.88% (1.12% error)"} <= set(lines)
     assert not any("run_translated: paper" in label for label in lines)
     assert axes.get_title() == "run_mnist, run_translated: accuracy per epoch"
     out = tmp_path / "reinforce.png"
     plot.main([str(one), str(three), "--metric", "reinforce_loss", "--out", str(out)])
     assert_png(out)
-    plot.main([str(three), "--metric", "test_loss"])
-    assert_png(tmp_path / "b" / "test_loss.png")
-    figure = viz.draw_training_curves([viz.load_results(str(three))], metric="test_loss")
-    assert list(lines_by_label(figure)[0]) == ["test (deterministic), mean \u00b1 std of 3 runs"]
+    plot.main([str(three), "--metric", "val_loss"])
+    assert_png(tmp_path / "b" / "val_loss.png")
+    figure = viz.draw_training_curves([viz.load_results(str(three))], metric="val_loss")
+    assert list(lines_by_label(figure)[0]) == [
+        "validation (deterministic), mean \u00b1 std of 3 runs"]
     # The same config twice: the legend tells the files apart.
     figure = viz.draw_training_curves([viz.load_results(str(one))] * 2,
                                       paths=[str(one), str(three)])
-    assert f"run_mnist ({three}): test (deterministic)" in lines_by_label(figure)[0]
+    assert f"run_mnist ({three}): validation (deterministic)" in lines_by_label(figure)[0]
 
 
-def test_catch_results_plot_reward_with_reference_lines(tmp_path):
+def test_catch_results_of_version_0_1_plot_reward_with_reference_lines(tmp_path):
+    """0.1 wrote one Catch run's history at the top level, evaluated on the test games."""
     epochs = 5
     catch_history = {"epoch": list(range(1, epochs + 1)),
                      "episodes": [12800 * e for e in range(1, epochs + 1)],
@@ -148,13 +144,27 @@ def test_catch_results_plot_reward_with_reference_lines(tmp_path):
     # Two files with the same references: each line is drawn once.
     lines, _ = lines_by_label(viz.draw_training_curves([results, results], metric="reward",
                                                        labels=["a", "b"]))
-    assert sorted(lines) == sorted(["a: test (deterministic)", "a: train (sampled glimpses)",
-                                    "b: test (deterministic)", "b: train (sampled glimpses)",
+    assert sorted(lines) == sorted(["a: test (deterministic)", "a: train (sampled)",
+                                    "b: test (deterministic)", "b: train (sampled)",
                                     "target: 95% caught", "seed port reports 89%",
                                     "random agent: 6.7%"])
     # A classifier's results keep accuracy as the default.
     write_results(tmp_path / "mnist.json", runs=1)
     assert viz.default_metric([viz.load_results(str(tmp_path / "mnist.json"))]) == "accuracy"
+
+
+def test_results_of_the_runner_plot_reward_for_catch(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({
+        "task": "catch", "config": {"name": "run_catch", "target_reward": 0.95},
+        "reference": {"random_agent_test_reward": 0.067},
+        "runs": [{"run": 0, "history": {"epoch": [1, 2], "train_reward": [0.1, 0.2],
+                                        "val_reward": [0.2, 0.4]}}]}))
+    results = viz.load_results(str(path))
+    assert viz.default_metric([results]) == "reward"
+    lines, _ = lines_by_label(viz.draw_training_curves([results], metric="reward"))
+    assert set(lines) == {"validation (deterministic)", "train (sampled)",
+                          "target: 95% caught", "random agent: 6.7%"}
 
 
 def expect_error(argv, *words):

@@ -1,3 +1,5 @@
+"""Model files: ram_keras's `*.weights.h5` (config inside), `.keras`, files of 0.1, errors."""
+
 import json
 import os
 
@@ -5,14 +7,22 @@ import numpy as np
 import pytest
 
 import ram_keras
-from ram_keras import RecurrentAttentionModel
-from ram_keras.saving import ModelFileError, save_model, sidecar_config_path
+from helpers import REPO
+from ram_keras import CatchAgent, RecurrentAttentionModel
+from ram_keras.saving import (
+    ModelFileError,
+    read_model_file_info,
+    save_model,
+    sidecar_config_path,
+)
+
+LEGACY = os.path.join(REPO, "tests", "data")
 
 
 def trained_like_model():
     model = RecurrentAttentionModel(image_shape=(12, 12, 1), num_glimpses=2, glimpse_size=4,
                                     what_units=8, where_units=8, glimpse_units=16,
-                                    core_units=16, seed=1).build_all()
+                                    core_units=16, seed=1)
     rng = np.random.default_rng(0)
     model.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in model.get_weights()])
     return model
@@ -35,7 +45,7 @@ def test_config_beside_the_file_is_used_when_not_inside(tmp_path):
     path = str(tmp_path / "plain.weights.h5")
     model.save_weights(path)  # plain Keras weights: no config inside
     with open(sidecar_config_path(path), "w") as f:
-        json.dump({"model": model.get_config()}, f)
+        json.dump({"class_name": "RecurrentAttentionModel", "model": model.get_config()}, f)
     images = np.zeros((2, 12, 12, 1), np.float32)
     np.testing.assert_array_equal(
         ram_keras.load_model(path).predict(images, verbose=0), model.predict(images, verbose=0)
@@ -112,6 +122,10 @@ def test_malformed_or_foreign_configs_are_refused(tmp_path):
             {"class_name": "Lambda", "function": "__import__('os').system('touch PWNED')"})
     with pytest.raises(ModelFileError, match="cannot build"):
         ram_keras.load_model(path)
+    with h5py.File(path, "a") as f:
+        f.attrs["ram_keras_model_class"] = "Lambda"
+    with pytest.raises(ModelFileError, match="not a ram_keras model"):
+        ram_keras.load_model(path)
     assert not os.path.exists("PWNED")
 
 
@@ -133,3 +147,39 @@ def test_keras_archives_with_code_are_refused_without_running_it(tmp_path):
     junk.write_bytes(b"PK not really")
     with pytest.raises(ModelFileError, match="not a .keras archive"):
         ram_keras.load_model(str(junk))
+
+
+@pytest.mark.parametrize("name", ["classifier_relu", "classifier_lstm"])
+def test_files_of_version_0_1_give_the_outputs_they_gave_then(name):
+    """tests/data holds small models written by ram_keras 0.1 and their outputs then."""
+    with open(os.path.join(LEGACY, "legacy_outputs.json")) as f:
+        then = json.load(f)[name]
+    path = os.path.join(LEGACY, f"legacy_{name}.weights.h5")
+    assert read_model_file_info(path).file_format == 1
+    model = ram_keras.load_model(path)
+    assert isinstance(model, RecurrentAttentionModel)
+    images = np.asarray(then["images"], np.float32)
+    np.testing.assert_allclose(model.predict(images, verbose=0), then["probabilities"],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.rollout(images, deterministic=True)["locations"].numpy(),
+                               then["locations"], atol=1e-6)
+
+
+def test_catch_agent_files_of_version_0_1_play_as_they_played_then():
+    with open(os.path.join(LEGACY, "legacy_outputs.json")) as f:
+        then = json.load(f)["catch_agent"]
+    agent = ram_keras.load_model(os.path.join(LEGACY, "legacy_catch_agent.weights.h5"))
+    assert isinstance(agent, CatchAgent) and agent.glimpse_sensor.reduction == "sum"
+    played = agent.play(np.asarray(then["keys"]))
+    np.testing.assert_array_equal(played["rewards"], then["rewards"])
+    np.testing.assert_array_equal(played["actions"], then["actions"])
+    np.testing.assert_allclose(played["locations"], then["locations"], atol=1e-6)
+
+
+def test_saved_files_name_their_class_and_format(tmp_path):
+    path = saved_model_file(tmp_path)
+    info = read_model_file_info(path)
+    assert (info.class_name, info.file_format) == ("RecurrentAttentionModel", 2)
+    assert info.metadata == {"config": "test"}
+    with open(sidecar_config_path(path)) as f:
+        assert json.load(f)["class_name"] == "RecurrentAttentionModel"

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from ram_keras.validation import check_loss_weights, validate_images
+from ram_keras.models.recurrent_attention import check_loss_weights
+from ram_keras.validation import validate_images
 
 GOOD = np.full((2, 28, 28, 1), 0.5, np.float32)
 
@@ -35,7 +36,7 @@ def test_model_predict_checks_its_input():
 
     model = RecurrentAttentionModel(image_shape=(12, 12, 1), num_glimpses=1, glimpse_size=4,
                                     what_units=4, where_units=4, glimpse_units=4,
-                                    core_units=4).build_all()
+                                    core_units=4)
     with pytest.raises(ValueError, match="expects"):
         model.predict(np.zeros((1, 28, 28, 1), np.float32))
     with pytest.raises(ValueError, match="NaN"):

@@ -1,0 +1,68 @@
+"""What the benchmarks share: a config's model, optimizer and training data, as the runner
+makes them, and a JSON report beside the printed one."""
+
+import json
+import os
+import platform
+import sys
+import types
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+
+def training_setup(config_name, batch_size=None, jit=None, strategy=None, changes=None,
+                   total_steps=None, with_data=False, limit=None):
+    """`(config, model, dataset)`: a compiled model and its endless training stream.
+
+    As `ram_keras.training.runner` makes them (same task data, pipeline,
+    optimizer), with `changes` applied to the config (a dict of settings whose
+    `model` entry is merged into the model's), the batch size and XLA if
+    given, and the learning-rate schedule spanning `total_steps` updates
+    (default: the config's epochs). With `with_data`, the task's data too.
+    """
+    from ram_keras.tasks import task_for
+    from ram_keras.training.configs import load_config
+    from ram_keras.training.optimizers import make_optimizer
+
+    import tensorflow as tf
+
+    config = load_config(config_name)
+    changes = dict(changes or {})
+    config = dict(config, **{k: v for k, v in changes.items() if k != "model"},
+                  model=dict(config["model"], **changes.get("model", {})))
+    if batch_size is not None:
+        config["batch_size"] = batch_size
+    if jit is None:
+        jit = config.get("jit_compile", True)
+    task = task_for(config)
+    task.validate(config)
+    flags = types.SimpleNamespace(limit=limit, eval_limit=None)
+    data = task.load_data(config, flags)
+    steps = task.steps_per_epoch(config, data)
+    dataset = task.training_data(dict(config, epochs=10**6), data, seed=0, first_epoch=0)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = task.build_model(config, seed=0)
+        model.compile(optimizer=make_optimizer(config, total_steps or steps * config["epochs"],
+                                               steps),
+                      jit_compile=jit)
+        model.optimizer.build(model.trainable_variables)
+    return (config, model, dataset, data) if with_data else (config, model, dataset)
+
+
+def machine():
+    """What the figures were measured on."""
+    import tensorflow as tf
+
+    return {"cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
+            "python": platform.python_version()}
+
+
+def write_json(path, report):
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")

@@ -1,0 +1,20 @@
+"""MNIST (loaded offline where possible), its canvases and clutter, and the tf.data pipelines."""
+
+from ram_keras.data.canvases import make_canvases, make_fixed_canvases
+from ram_keras.data.mnist import (
+    DatasetNotFoundError,
+    load_mnist,
+    split_validation,
+    to_float_images,
+)
+from ram_keras.data.pipelines import make_dataset
+
+__all__ = [
+    "make_canvases",
+    "make_fixed_canvases",
+    "DatasetNotFoundError",
+    "load_mnist",
+    "split_validation",
+    "to_float_images",
+    "make_dataset",
+]

@@ -1,0 +1,163 @@
+"""Evaluate a trained model on its config's test data and draw what it did.
+
+    python evaluate.py CONFIG MODEL [--json] [--samples N] [--out DIR] [--movie gif|mp4]
+    python -m ram_keras.evaluate CONFIG MODEL ...        (the same, for an installed package)
+
+Classification configs (run_mnist, run_translated_mnist, ...): prints the
+test error with the deterministic policy (mean locations), of single sampled
+glimpse paths and Monte-Carlo (the probabilities of `--paths` sampled paths
+averaged), on the test set (or `--split validation`). Then draws the first N
+images (default 8) into results/<config>/glimpses/ (or DIR): per image a PNG
+with the gaze track and the patches of every glimpse and a movie with one
+frame per glimpse, and overview.png with all N; `--stochastic` draws sampled
+paths instead of the deterministic policy's.
+
+Catch configs (run_catch): the greedy agent plays `--episodes` fresh games of
+the config's test stream (or `--seed`), the fraction caught is printed beside
+what random actions catch, and N games (default 4) are drawn into
+results/<config>/games/: movies, gaze tracks and overview.png.
+
+Problems a user can fix (an unknown config, a missing or broken model file, a
+model of another config or task, an unwritable folder) end with one `error:`
+line and exit status 1 (2 for bad flags).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from ram_keras.training import cli
+from ram_keras.viz.movies import MOVIE_FORMATS
+
+# Model settings that decide the shapes of the weights: a model file must agree
+# with the config it is evaluated under on all of them.
+SHAPE_SETTINGS = ("image_shape", "screen_size", "num_classes", "glimpse_size", "num_scales",
+                  "what_units", "where_units", "glimpse_units", "core_units", "core_type",
+                  "learn_std")
+# Flags that belong to one kind of config: {flag: (its dest, the task that has it)}.
+TASK_FLAGS = {"--paths": ("paths", "classification"), "--split": ("split", "classification"),
+              "--stochastic": ("stochastic", "classification"),
+              "--episodes": ("episodes", "catch"), "--seed": ("seed", "catch")}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python evaluate.py", description=__doc__.split("\n\n")[0],
+        epilog="Run with a config and a model file written by training.")
+    parser.add_argument("config", help="config name, e.g. run_mnist (a module in configs/), "
+                                       "or the path of a config module (*.py)")
+    parser.add_argument("model", help="model file written by training (*.weights.h5) or by "
+                                      "model.save (*.keras)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    parser.add_argument("--samples", type=cli.non_negative_int, default=None,
+                        help="images (classification, default 8) or games (Catch, default 4) "
+                             "to draw; 0 draws none")
+    parser.add_argument("--out", default=None,
+                        help="folder of the pictures (default: results/<config>/glimpses/ or "
+                             "results/<config>/games/ under the current folder)")
+    parser.add_argument("--movie", choices=MOVIE_FORMATS, default="gif",
+                        help="format of the movies: gif (inline in a README) or mp4 (OpenCV; "
+                             "smaller, for video players) (default %(default)s)")
+    classification = parser.add_argument_group("classification configs")
+    classification.add_argument("--paths", type=cli.non_negative_int, default=None,
+                                help="sampled glimpse paths per image for the single-path and "
+                                     "Monte-Carlo errors (default: the config's "
+                                     "evaluation_paths; 0 skips them)")
+    classification.add_argument("--split", choices=("test", "validation"), default=None,
+                                help="which images to evaluate (default test)")
+    classification.add_argument("--stochastic", action="store_true", default=None,
+                                help="draw sampled glimpse paths instead of the deterministic "
+                                     "policy's")
+    catch = parser.add_argument_group("Catch configs")
+    catch.add_argument("--episodes", type=cli.positive_int, default=None,
+                       help="fresh games to play (default 1000)")
+    catch.add_argument("--seed", type=cli.non_negative_int, default=None,
+                       help="stream of the games (default: the config's test_seed)")
+    return parser.parse_args(argv)
+
+
+def check_flags_fit_task(args, task_name):
+    """Raises ConfigError for a flag that only the other kind of config takes."""
+    from ram_keras.training.configs import ConfigError
+
+    for flag, (dest, owner) in TASK_FLAGS.items():
+        if owner != task_name and getattr(args, dest) is not None:
+            raise ConfigError(f"{flag} is for {owner} configs; {args.config} is a "
+                             f"{task_name} config")
+
+
+def check_model_fits_config(model, metadata, config, model_path, task):
+    """Raises ConfigError if a model belongs to another task or config.
+
+    Args:
+        model: the loaded model.
+        metadata: its file's metadata (`{"config": ..., "dataset": ...}`; `{}` for `.keras`).
+        config: the experiment config it is to be evaluated under.
+        model_path: for the message.
+        task: the config's task part.
+    """
+    from ram_keras.training.configs import ConfigError, as_json, list_configs
+
+    dataset, trained_config = metadata.get("dataset"), metadata.get("config")
+    if dataset is not None and dataset != config["dataset"]:
+        hint = (f"; evaluate it with `python evaluate.py {trained_config} {model_path}`"
+                if trained_config in list_configs() else "")
+        raise ConfigError(
+            f"{model_path} was trained on another task: {dataset} (config {trained_config}), "
+            f"but {config['name']} is the task {config['dataset']}{hint}")
+    if not isinstance(model, task.model_class):
+        raise ConfigError(f"{model_path} holds a {type(model).__name__}, but {config['name']} "
+                          f"is a {task.name} config (it takes a {task.model_class.__name__})")
+    model_config = model.get_config()
+    differences = [
+        f"{key} {model_config.get(key)!r} in the file, {config['model'].get(key)!r} in "
+        f"{config['name']}"
+        for key in SHAPE_SETTINGS
+        if key in config["model"] and as_json(model_config.get(key)) != as_json(config["model"][key])
+    ]
+    if differences:
+        raise ConfigError(f"{model_path} is from another config (wrong shapes for "
+                          f"{config['name']}): " + "; ".join(differences))
+
+
+def main(argv=None):
+    """`evaluate.py`: returns the report dict (also printed)."""
+    args = parse_args(argv)
+    from ram_keras.saving import ModelFileError, load_model, read_model_file_info
+    from ram_keras.tasks import task_for
+    from ram_keras.training.configs import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+        task = task_for(config)
+        check_flags_fit_task(args, task.name)
+        model = load_model(args.model)
+        metadata = {} if args.model.endswith(".keras") else read_model_file_info(args.model).metadata
+        check_model_fits_config(model, metadata, config, args.model, task)
+        report = task.evaluate(model, config, args)
+    except (ConfigError, ModelFileError) as error:
+        sys.exit(f"error: {error}")
+    except OSError as error:
+        sys.exit(cli.os_error_message(error))
+    report = dict(config=config["name"], model=args.model, **report)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(task.report_text(report))
+    return report
+
+
+def pictures_folder(config, args, kind):
+    """Where pictures go: `--out`, else results/<config>/<kind>/ under the current folder."""
+    return args.out if args.out is not None else os.path.join("results", config["name"], kind)
+
+
+def console():
+    """The `ram-evaluate` console script: exit status 0 (errors exit through `sys.exit`)."""
+    main()
+    return 0
+
+
+if __name__ == "__main__":
+    main()

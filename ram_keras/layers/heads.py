@@ -1,0 +1,82 @@
+"""The action (classifier) head and the baseline head."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="ram_keras")
+class ActionHead(keras.layers.Layer):
+    """Action logits from the core state: `logits = W h_t + b`.
+
+    Args:
+        num_actions: int >= 2, the number of classes (10 for MNIST) or actions
+            (3 for the Catch paddle).
+
+    Input shape:
+        `(batch, state_units)`.
+
+    Output shape:
+        `(batch, num_actions)` logits (apply softmax for probabilities).
+    """
+
+    def __init__(self, num_actions=10, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(num_actions, bool) or not isinstance(num_actions, int) or num_actions < 2:
+            raise ValueError(
+                f"ActionHead: `num_actions` must be an int >= 2, got {num_actions!r}.")
+        self.num_actions = num_actions
+        self.logits_dense = keras.layers.Dense(num_actions, name="logits")
+
+    def build(self, input_shape):
+        self.logits_dense.build(input_shape)
+
+    def call(self, states):
+        return self.logits_dense(states)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_actions)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_actions": self.num_actions})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="ram_keras")
+class BaselineHead(keras.layers.Layer):
+    """State-dependent reward baseline `b_t = w . stop_gradient(h_t) + c`.
+
+    Reading the state through `stop_gradient` keeps the baseline's squared
+    error out of the core (RAM_NOTES "why ports fail", 3): only this head
+    learns from it, unless `state_gradient=True` lets it reach the core too.
+
+    Args:
+        state_gradient: let the squared error's gradient flow into the core.
+
+    Input shape:
+        `(batch, state_units)`.
+
+    Output shape:
+        `(batch,)`.
+    """
+
+    def __init__(self, state_gradient=False, **kwargs):
+        super().__init__(**kwargs)
+        self.state_gradient = bool(state_gradient)
+        self.value_dense = keras.layers.Dense(1, name="value")
+
+    def build(self, input_shape):
+        self.value_dense.build(input_shape)
+
+    def call(self, states):
+        if not self.state_gradient:
+            states = ops.stop_gradient(states)
+        return ops.squeeze(self.value_dense(states), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"state_gradient": self.state_gradient})
+        return config

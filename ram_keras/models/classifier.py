@@ -1,0 +1,162 @@
+"""RecurrentAttentionModel: the RAM classifier and its hybrid loss."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from ram_keras.losses import (
+    baseline_loss,
+    classification_reward,
+    cross_entropy_loss,
+    reinforce_loss,
+)
+from ram_keras.models.recurrent_attention import RecurrentAttention, check_loss_weights
+from ram_keras.validation import validate_images
+
+
+@keras.saving.register_keras_serializable(package="ram_keras")
+class RecurrentAttentionModel(RecurrentAttention):
+    """The Recurrent Attention Model of Mnih et al. (2014) for classification.
+
+    At each of `num_glimpses` steps the glimpse step (`GlimpseStep`) picks
+    where to look from the previous core state (the first location comes from
+    the zero state, so it is learned too), the retina reads the image there,
+    the glimpse network encodes what it saw with the location, and the core
+    updates its state; the action head reads class logits from every state.
+    The prediction is that of the last state.
+
+    Training (`train_step`, in `RecurrentAttention`) minimises
+        `classification_weight * cross_entropy(final logits)
+         + reinforce_weight * REINFORCE(reward - baseline)
+         + baseline_weight * (reward - baseline)^2`,
+    with reward 1 when the last-step prediction is right. Gradients reach:
+    cross-entropy -> action head, core, glimpse network; REINFORCE -> location
+    policy only; baseline error -> baseline head only (unless
+    `reinforce_to_core`; see `RecurrentAttention` for what the weights do).
+
+    Inference (`call`, `predict`) uses the mean locations (deterministic) and
+    returns class probabilities `(batch, num_classes)`;
+    `predict_monte_carlo` averages the probabilities of sampled glimpse paths
+    and `sample_path_probabilities` returns those of every path.
+
+    Args:
+        image_shape: `(height, width, channels)` of the input images.
+        num_classes: int, number of classes.
+        num_glimpses: int, glimpses per image.
+        classification_weight: float >= 0, weight of the cross-entropy.
+        **kwargs: the glimpse step, the baseline and the other loss weights
+            (`RecurrentAttention`): `glimpse_size=8`, `num_scales=1`,
+            `scale=2`, `what_units=128`, `where_units=128`,
+            `glimpse_units=256`, `core_units=256`, `core_type="relu"`,
+            `identity_init=False`, `location_std=0.1`, `location_policy`
+            (`"random"` is the paper's random-glimpses ablation), ...
+    """
+
+    METRIC_NAMES = ("loss", "classification_loss", "reinforce_loss", "baseline_loss",
+                    "accuracy", "reward")
+
+    def __init__(self, image_shape=(28, 28, 1), num_classes=10, num_glimpses=6,
+                 classification_weight=1.0, **kwargs):
+        check_loss_weights("RecurrentAttentionModel", classification_weight=classification_weight)
+        if isinstance(num_glimpses, bool) or not isinstance(num_glimpses, int) or num_glimpses < 1:
+            raise ValueError("RecurrentAttentionModel: `num_glimpses` must be a positive int, "
+                             f"got {num_glimpses!r}.")
+        super().__init__(observation_shape=image_shape, num_steps=num_glimpses,
+                         num_actions=num_classes, **kwargs)
+        self.image_shape = self.observation_shape
+        self.num_classes = num_classes
+        self.num_glimpses = num_glimpses
+        self.classification_weight = float(classification_weight)
+        self.build()
+
+    # ------------------------------------------------------------------ episode
+    def start_episode(self, images):
+        return ops.cast(images, self.compute_dtype)
+
+    def observe(self, images):
+        return images
+
+    def act(self, images, h, deterministic):
+        """The class logits after this glimpse: `{"logits": (batch, num_classes)}`."""
+        return images, {"logits": self.action_head(h)}
+
+    def call(self, images, training=False):
+        outputs = self.rollout(images, deterministic=True)
+        return ops.softmax(outputs["logits"][:, -1], axis=-1)
+
+    # ------------------------------------------------------------------- losses
+    def compute_loss_terms(self, labels, outputs, group_size=1):
+        """The hybrid loss and its terms (scalars), with the rewards as `accuracy` and `reward`."""
+        final_logits = outputs["logits"][:, -1]
+        rewards = classification_reward(labels, final_logits)
+        learned = outputs["baselines"][:, :-1]  # b_{t-1}, read before the location l_t
+        terms = {
+            "classification_loss": cross_entropy_loss(labels, final_logits),
+            "reinforce_loss": reinforce_loss(
+                outputs["location_log_probs"], rewards,
+                self.reinforce_baselines(rewards, learned, group_size)),
+            "baseline_loss": baseline_loss(rewards, learned),
+        }
+        terms["loss"] = (self.classification_weight * terms["classification_loss"]
+                         + self.reinforce_weight * terms["reinforce_loss"]
+                         + self.baseline_weight * terms["baseline_loss"])
+        # Reward and accuracy coincide: both judge the final prediction of each path.
+        terms["accuracy"] = terms["reward"] = rewards
+        return terms
+
+    # ---------------------------------------------------------------- inference
+    def predict(self, x, *args, **kwargs):
+        """Class probabilities `(N, num_classes)` with the deterministic policy.
+
+        `x`: float images `(N, H, W, C)` in [0, 1] (checked: a ValueError names
+        a wrong rank, shape, dtype, NaN/inf or range), or a tf.data.Dataset.
+        """
+        if not isinstance(x, (tf.data.Dataset, keras.utils.PyDataset)) and not hasattr(
+                x, "__next__"):
+            x = validate_images(x, self.image_shape)
+        return super().predict(x, *args, **kwargs)
+
+    def sample_path_probabilities(self, images, paths=10, batch_size=500):
+        """Class probabilities of `paths` sampled glimpse paths per image.
+
+        Args:
+            images: `(N, height, width, channels)` float array in [0, 1].
+            paths: int, sampled glimpse paths per image (M).
+            batch_size: images per forward pass (each run M times).
+
+        Returns:
+            numpy array `(N, paths, num_classes)`.
+        """
+        if isinstance(paths, bool) or not isinstance(paths, int) or paths < 1:
+            raise ValueError(f"`paths` (samples) must be an int >= 1, got {paths!r}.")
+        images = validate_images(images, self.image_shape)
+        if not hasattr(self, "_sampled_paths_fn"):
+            # No AutoGraph: the rollout is plain Python (see CatchAgent.play).
+            @tf.function(reduce_retracing=True, autograph=False)
+            def sampled_paths(batch, m):
+                tiled = ops.repeat(batch, m, axis=0)
+                logits = self.rollout(tiled, deterministic=False)["logits"][:, -1]
+                probs = ops.softmax(ops.cast(logits, "float32"), axis=-1)
+                return ops.reshape(probs, (ops.shape(batch)[0], m, self.num_classes))
+
+            self._sampled_paths_fn = sampled_paths
+        outputs = [
+            ops.convert_to_numpy(self._sampled_paths_fn(
+                ops.convert_to_tensor(images[start:start + batch_size], "float32"),
+                tf.constant(paths)))
+            for start in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(outputs, axis=0)
+
+    def predict_monte_carlo(self, images, samples=10, batch_size=500):
+        """Class probabilities averaged over `samples` sampled glimpse paths, `(N, num_classes)`."""
+        return self.sample_path_probabilities(images, samples, batch_size).mean(axis=1)
+
+    # ------------------------------------------------------------ serialisation
+    def get_config(self):
+        config = super().get_config()
+        config.update({"image_shape": list(self.image_shape), "num_classes": self.num_classes,
+                       "num_glimpses": self.num_glimpses,
+                       "classification_weight": self.classification_weight})
+        return config

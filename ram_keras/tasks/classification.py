@@ -1,0 +1,283 @@
+"""Classification: centred, translated and cluttered MNIST, for the runner and for evaluate.py.
+
+Data: the standard MNIST with its last 10,000 training digits held out for
+validation (`ram_keras.data.split_validation`). Training digits are shifted
+(centred task) or placed and cluttered (canvas tasks) afresh every epoch; the
+validation and test canvases are fixed by `validation_seed` and `test_seed`,
+their clutter cut from their own digits. Every epoch ends with the
+deterministic policy on the validation set (`val_*` in the history); the test
+set is used once, at the end.
+
+Three test metrics (`evaluate_classifier`): deterministic (the policy's mean
+locations), single sampled path (the mean accuracy of single sampled glimpse
+paths, `evaluation_paths` per image: the best public port's metric) and
+Monte-Carlo (the class probabilities of those paths averaged).
+"""
+
+import collections
+import math
+
+import numpy as np
+
+from ram_keras.data import (
+    load_mnist,
+    make_dataset,
+    make_fixed_canvases,
+    split_validation,
+    to_float_images,
+)
+from ram_keras.models import RecurrentAttentionModel
+from ram_keras.training import cli
+from ram_keras.training.configs import (
+    ConfigError,
+    build_from_config,
+    check_common_settings,
+    check_settings,
+)
+from ram_keras.training.history import first_epoch_reaching
+
+DATASETS = ("mnist", "translated_mnist", "cluttered_mnist")
+SETTINGS = {"evaluation_paths": int}
+CANVAS_SETTINGS = {"canvas_size": int, "clutter_pieces": int, "test_seed": int,
+                   "validation_seed": int}
+# Pictures: this many validation images (TensorBoard), test images (evaluate.py).
+PICTURE_IMAGES = 4
+EVALUATE_PICTURES = 8
+
+ClassificationData = collections.namedtuple(
+    "ClassificationData",
+    ["x_train", "y_train", "x_validation", "y_validation", "x_test", "y_test"])
+ClassificationData.__doc__ = """A task's digits: uint8 images (28x28 training digits, the
+task's fixed validation and test images) and int labels."""
+
+
+def evaluate_classifier(model, images, labels, paths=10, batch_size=1000):
+    """Accuracy with the deterministic policy, of single sampled paths, and Monte-Carlo.
+
+    Args:
+        model: a `RecurrentAttentionModel`.
+        images: uint8 `(N, H, W)` images of the model's task.
+        labels: int `(N,)`.
+        paths: sampled glimpse paths per image (0: deterministic only).
+        batch_size: images per forward pass.
+
+    Returns:
+        dict: `accuracy` (deterministic), and with `paths`: `accuracy_single_path`
+        (the mean over images and paths of a single path's correctness) and
+        `accuracy_monte_carlo` (the class probabilities of the paths averaged).
+    """
+    float_images = to_float_images(images)
+    labels = np.asarray(labels)
+    probabilities = model.predict(float_images, batch_size=batch_size, verbose=0)
+    report = {"accuracy": float(np.mean(np.argmax(probabilities, -1) == labels))}
+    if paths:
+        per_path = model.sample_path_probabilities(
+            float_images, paths, batch_size=max(1, batch_size // paths * 5))
+        report["accuracy_single_path"] = float(np.mean(np.argmax(per_path, -1) == labels[:, None]))
+        report["accuracy_monte_carlo"] = float(
+            np.mean(np.argmax(per_path.mean(axis=1), -1) == labels))
+    return report
+
+
+def error_report(accuracies, prefix):
+    """`{prefix}_accuracy*` and `{prefix}_error_percent*` from `evaluate_classifier`'s dict."""
+    report = {}
+    for key, accuracy in accuracies.items():
+        suffix = key[len("accuracy"):]
+        report[f"{prefix}_accuracy{suffix}"] = accuracy
+        report[f"{prefix}_error_percent{suffix}"] = round(100 * (1 - accuracy), 3)
+    return report
+
+
+def describe_errors(report, prefix="test"):
+    """`test error 1.20% deterministic, 1.31% single path, 0.90% Monte-Carlo (10 paths)`."""
+    parts = [f"{report[f'{prefix}_error_percent']:.2f}% deterministic"]
+    if f"{prefix}_error_percent_single_path" in report:
+        parts.append(f"{report[f'{prefix}_error_percent_single_path']:.2f}% single path")
+        parts.append(f"{report[f'{prefix}_error_percent_monte_carlo']:.2f}% Monte-Carlo "
+                     f"({report.get('evaluation_paths', '?')} paths)")
+    return f"{prefix} error " + ", ".join(parts)
+
+
+class ClassificationTask:
+    """The runner's task part for `dataset` in `DATASETS` (see `ram_keras.training.runner`)."""
+
+    name = "classification"
+    datasets = DATASETS
+    model_class = RecurrentAttentionModel
+
+    # ----------------------------------------------------------------- config
+    def validate(self, config):
+        """The config, checked; raises ConfigError naming the first bad setting."""
+        check_common_settings(config)
+        check_settings(config, SETTINGS)
+        if config["dataset"] not in DATASETS:
+            raise ConfigError(f"Config dataset must be one of {DATASETS}, got "
+                              f"{config['dataset']!r}.")
+        if config["evaluation_paths"] < 0:
+            raise ConfigError("Config setting 'evaluation_paths' must be >= 0, got "
+                              f"{config['evaluation_paths']}.")
+        build_from_config(RecurrentAttentionModel, config["model"])
+        if config["dataset"] != "mnist":
+            for key, kind in CANVAS_SETTINGS.items():
+                value = config.get(key)
+                if not isinstance(value, kind) or isinstance(value, bool) or value < 0:
+                    raise ConfigError(
+                        f"Config setting {key!r} must be a non-negative {kind.__name__} for "
+                        f"dataset {config['dataset']!r}, got {value!r}.")
+            if config["canvas_size"] < 28:
+                raise ConfigError(
+                    f"Config canvas_size must be >= 28, got {config['canvas_size']}.")
+            shape = list(config["model"].get("image_shape", []))
+            if shape != [config["canvas_size"], config["canvas_size"], 1]:
+                raise ConfigError(f"Config model image_shape {shape} does not match "
+                                  f"canvas_size {config['canvas_size']}.")
+        return config
+
+    def add_flags(self, parser, config):
+        parser.add_argument("--limit", type=cli.positive_int, default=None,
+                            help="train on only the first N training images (default: all)")
+        parser.add_argument("--eval-limit", type=cli.positive_int, default=None,
+                            help="evaluate on only the first N validation and test images "
+                                 "(quick checks; default: all)")
+        parser.add_argument("--glimpses", type=cli.positive_int, default=None,
+                            help="glimpses per image (default: the config's, "
+                                 f"{config['model'].get('num_glimpses')})")
+        parser.add_argument("--location-std", type=cli.positive_float, default=None,
+                            help="standard deviation of the location policy (default: the "
+                                 f"config's, {config['model'].get('location_std')})")
+        parser.add_argument("--random-glimpses", action="store_true",
+                            help="ablation: uniformly random glimpse locations instead of the "
+                                 "learned policy")
+
+    def apply_flags(self, config, args):
+        """The config as the task's flags change it (glimpses, policy)."""
+        model = dict(config["model"])
+        if getattr(args, "glimpses", None) is not None:
+            model["num_glimpses"] = args.glimpses
+        if getattr(args, "location_std", None) is not None:
+            model["location_std"] = args.location_std
+        if getattr(args, "random_glimpses", False):
+            model["location_policy"] = "random"
+        return dict(config, model=model)
+
+    def run_settings(self, args):
+        """Flags that change a run without being config settings (recorded with it)."""
+        return {"limit": args.limit, "eval_limit": args.eval_limit}
+
+    # ------------------------------------------------------------------- data
+    def load_data(self, config, args=None):
+        """The task's `ClassificationData` (`--limit` and `--eval-limit` applied)."""
+        limit = getattr(args, "limit", None)
+        eval_limit = getattr(args, "eval_limit", None)
+        (x_train, y_train), (x_test, y_test) = load_mnist()
+        (x_train, y_train), (x_validation, y_validation) = split_validation(x_train, y_train)
+        x_train, y_train = x_train[:limit], y_train[:limit]
+        x_validation, y_validation = x_validation[:eval_limit], y_validation[:eval_limit]
+        x_test, y_test = x_test[:eval_limit], y_test[:eval_limit]
+        if config["dataset"] != "mnist":
+            canvas = (config["canvas_size"], config["clutter_pieces"])
+            x_validation = make_fixed_canvases(x_validation, config["validation_seed"], *canvas)
+            x_test = make_fixed_canvases(x_test, config["test_seed"], *canvas)
+        return ClassificationData(x_train, y_train, x_validation, y_validation, x_test, y_test)
+
+    def steps_per_epoch(self, config, data):
+        return math.ceil(len(data.x_train) / config["batch_size"])
+
+    def training_data(self, config, data, seed, first_epoch):
+        """Epochs `first_epoch .. epochs - 1` as one stream; each a pure function of (seed, epoch)."""
+        canvas = {}
+        if config["dataset"] != "mnist":
+            canvas = {"canvas_size": config["canvas_size"],
+                      "clutter_pieces": config["clutter_pieces"], "clutter_source": data.x_train}
+        return make_dataset(data.x_train, data.y_train, config["batch_size"], shuffle=True,
+                            seed=seed, max_shift=config.get("max_shift", 0),
+                            epochs=config["epochs"], first_epoch=first_epoch, **canvas)
+
+    def validation_data(self, config, data):
+        return make_dataset(data.x_validation, data.y_validation, 1000)
+
+    # ------------------------------------------------------------------ model
+    def build_model(self, config, seed):
+        return RecurrentAttentionModel(**dict(config["model"], seed=seed))
+
+    def metadata(self, config, seed):
+        return {"config": config["name"], "dataset": config["dataset"], "seed": seed}
+
+    # ------------------------------------------------------------- reporting
+    def reference(self, config, data):
+        return {}
+
+    def final_evaluation(self, model, config, data):
+        """The three metrics on the validation and on the test set."""
+        paths = config["evaluation_paths"]
+        final = {"evaluation_paths": paths}
+        final.update(error_report(evaluate_classifier(
+            model, data.x_validation, data.y_validation, paths), "validation"))
+        final.update(error_report(evaluate_classifier(model, data.x_test, data.y_test, paths),
+                                  "test"))
+        return final
+
+    def first_epoch_reaching_target(self, history, config):
+        """The first epoch whose validation error (deterministic) is the paper's or lower."""
+        paper = config.get("paper_test_error_percent")
+        if paper is None:
+            return None
+        # The smallest accuracy the paper's error rounds to on this many images.
+        return first_epoch_reaching(history, "val_accuracy", 1.0 - paper / 100.0 - 1e-9)
+
+    def describe_training(self, config, data):
+        return f"{len(data.x_train)} training images"
+
+    def describe_final(self, final):
+        return f"{describe_errors(final, 'validation')}; {describe_errors(final, 'test')}"
+
+    def pictures(self, model, config, data):
+        """PNGs of what the model does on a few validation images (for TensorBoard)."""
+        from ram_keras.viz import glimpses
+        from ram_keras.viz.figures import figure_to_png
+
+        images = to_float_images(data.x_validation[:PICTURE_IMAGES])
+        labels = data.y_validation[:PICTURE_IMAGES]
+        trace = glimpses.trace_glimpses(model, images, deterministic=True)
+        return {
+            "glimpses": [figure_to_png(glimpses.draw_glimpse_figure(trace, i, int(labels[i])))
+                         for i in range(len(images))],
+            "gaze_overview": [figure_to_png(glimpses.draw_overview(trace, labels))],
+        }
+
+    # ---------------------------------------------------------- evaluate.py
+    def evaluate(self, model, config, args):
+        """`evaluate.py` for a classifier: the three errors, and pictures of the first images."""
+        from ram_keras.evaluate import pictures_folder
+        from ram_keras.viz import glimpses
+
+        split = args.split or "test"
+        paths = config["evaluation_paths"] if args.paths is None else args.paths
+        data = self.load_data(config)
+        images, labels = ((data.x_test, data.y_test) if split == "test"
+                          else (data.x_validation, data.y_validation))
+        report = {"split": split, "images": int(len(labels)), "evaluation_paths": paths}
+        report.update(error_report(evaluate_classifier(model, images, labels, paths), split))
+        count = min(EVALUATE_PICTURES if args.samples is None else args.samples, len(labels))
+        if count:
+            folder = pictures_folder(config, args, "glimpses")
+            policy = "sampled" if args.stochastic else "deterministic"
+            trace = glimpses.trace_glimpses(model, to_float_images(images[:count]),
+                                            deterministic=not args.stochastic)
+            pictures = glimpses.save_glimpse_pictures(
+                trace, folder, labels=labels[:count], movie_format=args.movie,
+                title=f"{config['name']}: first {count} {split} images, {policy} glimpses")
+            report["glimpse_pictures"] = dict(pictures, policy=policy)
+        return report
+
+    def report_text(self, report):
+        split = report["split"]
+        lines = [f"{report['config']}: {report['images']} {split} images",
+                 "  " + describe_errors(report, split)]
+        if "glimpse_pictures" in report:
+            pictures = report["glimpse_pictures"]
+            lines.append(f"  glimpse pictures of {len(pictures['figures'])} {split} images "
+                         f"({pictures['policy']} glimpses): {pictures['folder']} "
+                         "(overview.png, image000.png, image000 movie, ...)")
+        return "\n".join(lines)

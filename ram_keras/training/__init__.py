@@ -1,0 +1,1 @@
+"""One runner for every task: configs, flags, checkpoints and resume, strategies, results."""

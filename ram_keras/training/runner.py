@@ -1,0 +1,278 @@
+"""The runner behind every config: train, evaluate, save; the same for every task.
+
+A config module (configs/run_*.py) holds one dict `CONFIG` and calls
+`main(CONFIG)` when run. The task its `dataset` names (`ram_keras.tasks`) says
+what the data, the model and the final evaluation are; everything else is
+here, once:
+
+- flags (`ram_keras.training.cli`), the tf.distribute strategy and XLA;
+- a lock on `<out>/checkpoints/<name>/` while a run writes there, a checkpoint
+  of every epoch for `--resume`, and a stop at the first non-finite loss that
+  keeps the last good model (`ram_keras.training.checkpoints`);
+- `model.fit` with the validation data of the task after every epoch;
+- `<out>/models/<name>/runK.weights.h5` and `<out>/results/<name>/results.json`.
+
+results.json (the same shape for every task): `task`, `config` (the settings
+after the flags), `reference` (task figures such as a random agent's), and
+`runs`, each with `run`, `seed`, `history` (per epoch: `epoch`,
+`wall_time_s`, `train_<metric>` of the sampled episodes, `val_<metric>` of the
+validation data with the deterministic policy), `final` (the task's final
+evaluation on the validation and the test data, and the first epoch reaching
+the config's target), `model_path`, `train_wall_time_s` and `wall_time_s`;
+and `summary`, the mean and std over runs of every number in `final`.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import keras
+
+from ram_keras.data import DatasetNotFoundError
+from ram_keras.saving import save_model
+from ram_keras.tasks import task_for
+from ram_keras.training import cli, distribution
+from ram_keras.training.checkpoints import (
+    CheckpointError,
+    EpochCheckpoint,
+    NonFiniteLossError,
+    OutputLock,
+    OutputLockedError,
+    StopOnNonFiniteLoss,
+    atomic_write_json,
+    check_checkpoint_settings,
+    read_checkpoint,
+    remove_checkpoint,
+    restore_checkpoint,
+)
+from ram_keras.training.configs import ConfigError, as_json, check_common_settings
+from ram_keras.training.history import EpochRecorder, summarize
+from ram_keras.training.optimizers import make_optimizer
+
+
+def _completed_runs(results_path, effective):
+    """Runs already finished by an earlier invocation of the same command."""
+    try:
+        with open(results_path) as f:
+            previous = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(previous, dict) or previous.get("config") != effective:
+        return {}
+    return {run["run"]: run for run in previous.get("runs", [])
+            if isinstance(run, dict) and run.get("final") and "stopped" not in run}
+
+
+def checkpoint_to_resume(checkpoint_dir, effective, args, strategy, name):
+    """The checkpoint state this run continues from, or None to start afresh.
+
+    Raises CheckpointError for an interrupted run's checkpoint met without
+    `--resume`/`--restart`, or one made by a different command. In a cluster
+    every worker resumes from the last epoch all of them have saved.
+    """
+    state = read_checkpoint(checkpoint_dir)
+    if state is not None and args.restart:
+        remove_checkpoint(checkpoint_dir)
+        state = None
+    if state is not None and not args.resume:
+        raise CheckpointError(
+            f"an interrupted run left a checkpoint in {checkpoint_dir} (epoch "
+            f"{state['epoch']} of {state['settings'].get('epochs')}); add --resume to "
+            "continue it, or --restart to discard it and start afresh")
+    if args.resume:
+        own = state["epoch"] if state else 0
+        common = distribution.agree_on_epoch(strategy, own)
+        if common != own:
+            print(f"[{name}] this worker saved epoch {own}; the cluster resumes after "
+                  f"epoch {common}", flush=True)
+        if state is not None and common != state["epoch"]:
+            state = read_checkpoint(checkpoint_dir, epoch=common) if common else None
+    if state is not None:
+        check_checkpoint_settings(state, effective, checkpoint_dir)
+    return state
+
+
+def parse_args(config, task, argv=None):
+    parser = argparse.ArgumentParser(
+        prog=f"python configs/{config['name']}.py",
+        description=config.get("description", f"Train RAM: {config['name']}."))
+    cli.add_training_flags(parser, config)
+    task.add_flags(parser, config)
+    return parser.parse_args(argv)
+
+
+def apply_flags(config, args, task):
+    """The config as the flags change it (the common ones, then the task's)."""
+    config = dict(config, epochs=args.epochs, runs=args.runs, batch_size=args.batch_size,
+                  learning_rate=args.learning_rate, seed=args.seed)
+    return task.apply_flags(config, args)
+
+
+def run_experiment(config, args, strategy=None, task=None):
+    """Trains `args.runs` models as `config` and the flags say; returns the results dict.
+
+    Holds a lock on `<out>/checkpoints/<name>/` while it runs (a second run
+    writing to the same place gets `OutputLockedError`). Raises
+    `CheckpointError` for an interrupted run's checkpoint met without
+    `--resume`/`--restart`, and `NonFiniteLossError` when the loss becomes
+    NaN or inf (after saving the last good model).
+    """
+    task = task or task_for(config)
+    config = task.validate(apply_flags(config, args, task))
+    if strategy is None:
+        strategy = distribution.make_strategy(args.strategy, args.devices)
+    if not distribution.is_chief():
+        # Every worker trains; only the chief's models and results are kept in --out.
+        # The others write theirs (and their checkpoints, for --resume) beside it.
+        args = argparse.Namespace(**vars(args))
+        args.out = os.path.join(args.out, "workers", distribution.worker_name())
+    policy = keras.mixed_precision.global_policy()
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        with OutputLock(os.path.join(args.out, "checkpoints", config["name"])):
+            return _run_experiment(config, args, strategy, task)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+
+
+def _run_experiment(config, args, strategy, task):
+    name = config["name"]
+    models_dir = os.path.join(args.out, "models", name)
+    results_path = os.path.join(args.out, "results", name, "results.json")
+    verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    data = task.load_data(config, args)
+    steps_per_epoch = task.steps_per_epoch(config, data)
+    jit_compile = args.jit
+    if jit_compile and not distribution.supports_xla(strategy):
+        print(f"[{name}] note: XLA has no cross-device collectives on CPUs, so the "
+              f"{args.strategy} strategy trains without XLA here", flush=True)
+        jit_compile = False
+    effective = as_json(dict(
+        config, **task.run_settings(args), jit_compile=jit_compile, strategy=args.strategy,
+        replicas=strategy.num_replicas_in_sync, mixed_precision=bool(args.mixed_precision)))
+    results = {"task": task.name, "config": effective, "reference": task.reference(config, data),
+               "runs": []}
+    completed = _completed_runs(results_path, effective) if args.resume else {}
+
+    def write():
+        results["summary"] = summarize(results["runs"])
+        atomic_write_json(results_path, results)
+
+    for run_index in range(config["runs"]):
+        if run_index in completed:
+            results["runs"].append(completed[run_index])
+            print(f"[{name}] run {run_index + 1}/{config['runs']} already finished "
+                  f"({completed[run_index]['model_path']})", flush=True)
+            continue
+        seed = config["seed"] + run_index
+        checkpoint_dir = os.path.join(args.out, "checkpoints", name, f"run{run_index}")
+        state = checkpoint_to_resume(checkpoint_dir, effective, args, strategy, name)
+        keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            model = task.build_model(config, seed)
+            model.compile(optimizer=make_optimizer(config, steps_per_epoch * config["epochs"],
+                                                   steps_per_epoch),
+                          jit_compile=jit_compile)
+            model.optimizer.build(model.trainable_variables)
+        initial_epoch, history, wall_offset = 0, None, 0.0
+        if state is not None:
+            restore_checkpoint(model, checkpoint_dir, state)
+            initial_epoch, history, wall_offset = state["epoch"], state["history"], \
+                state["wall_time_s"]
+        run = {"run": run_index, "seed": seed, "history": None, "final": {}}
+        recorder = EpochRecorder(write, history, wall_offset)
+        callbacks = [StopOnNonFiniteLoss(), recorder,
+                     EpochCheckpoint(checkpoint_dir, effective, recorder.history,
+                                     recorder.wall_time)]
+        if args.tensorboard:
+            from ram_keras.viz.tensorboard import TensorBoardLogger
+
+            callbacks.append(TensorBoardLogger(
+                os.path.join(args.tensorboard, name, f"run{run_index}"),
+                pictures=lambda trained: task.pictures(trained, config, data),
+                pictures_every=cli.TENSORBOARD_PICTURES_EVERY))
+        run["history"] = recorder.history
+        results["runs"].append(run)
+        start = time.time()
+        if initial_epoch < config["epochs"]:
+            resumed = f", resuming after epoch {initial_epoch}" if initial_epoch else ""
+            print(f"[{name}] run {run_index + 1}/{config['runs']}, seed {seed}: "
+                  f"{task.describe_training(config, data)}, {config['epochs']} epochs of "
+                  f"{steps_per_epoch} steps{resumed}", flush=True)
+            train_data = distribution.shard_by_data(
+                task.training_data(config, data, seed, initial_epoch))
+            validation_data = distribution.shard_by_data(task.validation_data(config, data))
+            try:
+                model.fit(train_data, epochs=config["epochs"], initial_epoch=initial_epoch,
+                          shuffle=False, steps_per_epoch=steps_per_epoch,
+                          validation_data=validation_data, callbacks=callbacks,
+                          verbose=verbose)
+            except NonFiniteLossError as error:
+                _keep_last_good_model(model, error, run, checkpoint_dir, models_dir, config,
+                                      seed, args.out)
+                write()
+                raise
+        run["train_wall_time_s"] = round(recorder.wall_time(), 2)
+        run["final"] = task.final_evaluation(model, config, data)
+        run["final"]["first_epoch_reaching_target"] = task.first_epoch_reaching_target(
+            recorder.history, config)
+        model_path = os.path.join(models_dir, f"run{run_index}.weights.h5")
+        save_model(model, model_path, metadata=task.metadata(config, seed))
+        run["model_path"] = os.path.relpath(model_path, args.out)
+        run["wall_time_s"] = round(wall_offset + time.time() - start, 2)
+        write()
+        remove_checkpoint(checkpoint_dir)
+        print(f"[{name}] run {run_index + 1}: {task.describe_final(run['final'])}; "
+              f"model {model_path}", flush=True)
+    print(f"[{name}] results: {results_path}", flush=True)
+    return results
+
+
+def _keep_last_good_model(model, error, run, checkpoint_dir, models_dir, config, seed, out):
+    """After a non-finite loss: save the last checkpointed model, note it in `run`."""
+    state = read_checkpoint(checkpoint_dir)
+    run["stopped"] = str(error)
+    if state is None:
+        run["model_path"] = None
+        error.kept = "no epoch had finished, so there is no good model to keep"
+        return
+    restore_checkpoint(model, checkpoint_dir, state)
+    model_path = os.path.join(models_dir, f"run{run['run']}.weights.h5")
+    metadata = dict(task_for(config).metadata(config, seed), stopped=str(error),
+                    epochs_completed=state["epoch"])
+    save_model(model, model_path, metadata=metadata)
+    run["model_path"] = os.path.relpath(model_path, out)
+    error.kept = f"kept the model of epoch {state['epoch']}, the last good one: {model_path}"
+
+
+def main(config, argv=None):
+    """Entry point of a config module: parse flags, train, report.
+
+    Problems a user can fix (a bad config, a locked output folder, a stale
+    checkpoint, a loss that became NaN, an unwritable output folder) end the
+    process with a one-line `error: ...` message and exit status 1.
+    """
+    try:
+        task = task_for(config)
+        check_common_settings(config)
+        args = parse_args(config, task, argv)
+        # Logical CPUs and multi-worker collectives must be set up before TensorFlow
+        # creates its first tensor (validating the config builds a model).
+        if args.cpu_devices:
+            distribution.split_cpu(args.cpu_devices)
+        strategy = distribution.make_strategy(args.strategy, args.devices)
+    except (ConfigError, distribution.StrategyError) as error:
+        sys.exit(f"error: {error}")
+    try:
+        return run_experiment(config, args, strategy, task)
+    except (ConfigError, CheckpointError, OutputLockedError, DatasetNotFoundError,
+            distribution.StrategyError) as error:
+        sys.exit(f"error: {error}")
+    except OSError as error:  # e.g. --out not writable, disk full
+        sys.exit(cli.os_error_message(error))
+    except NonFiniteLossError as error:
+        sys.exit(f"error: training stopped: {error}; {getattr(error, 'kept', '')}. "
+                 "Try a lower learning rate or gradient_clip_norm in the config.")

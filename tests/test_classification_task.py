@@ -1,0 +1,89 @@
+"""The classification task part: its three metrics, its data and its validation split."""
+
+import numpy as np
+
+from ram_keras.tasks.classification import (
+    ClassificationTask,
+    describe_errors,
+    error_report,
+    evaluate_classifier,
+)
+from ram_keras.training.configs import read_config_module
+
+
+class FixedModel:
+    """Stands in for a classifier: fixed deterministic and per-path probabilities."""
+
+    def __init__(self, deterministic, per_path):
+        self.deterministic, self.per_path = deterministic, per_path
+
+    def predict(self, images, batch_size=None, verbose=0):
+        assert images.dtype == np.float32 and images.max() <= 1.0
+        return self.deterministic
+
+    def sample_path_probabilities(self, images, paths, batch_size=None):
+        assert paths == self.per_path.shape[1]
+        return self.per_path
+
+
+def one_hot(classes, count=3):
+    return np.eye(count, dtype=np.float32)[classes]
+
+
+def test_three_metrics_against_a_hand_count():
+    labels = np.array([0, 1, 2, 2])
+    deterministic = one_hot([0, 1, 1, 2])  # 3 of 4 right
+    # Per image, 4 paths: image 0 right on 1 path, 1 on 4, 2 on 2, 3 on 0.
+    per_path = np.stack([
+        one_hot([0, 1, 1, 2]),
+        one_hot([1, 1, 1, 1]),
+        one_hot([2, 2, 0, 0]) * 0.6 + 0.1,  # probabilities: still sums to 1
+        one_hot([0, 1, 0, 1]),
+    ])
+    images = np.zeros((4, 28, 28), np.uint8)
+    report = evaluate_classifier(FixedModel(deterministic, per_path), images, labels, paths=4)
+    assert report["accuracy"] == 0.75
+    assert report["accuracy_single_path"] == (1 + 4 + 2 + 0) / 16
+    # Monte-Carlo: image 0 averages to class 1 (wrong), 1 right, 2 ties 0/2 (argmax: 0,
+    # wrong), 3 averages 0 and 1 (wrong).
+    mean = per_path.mean(axis=1)
+    assert report["accuracy_monte_carlo"] == np.mean(np.argmax(mean, -1) == labels) == 0.25
+    errors = error_report(report, "test")
+    assert errors["test_error_percent"] == 25.0
+    assert errors["test_error_percent_single_path"] == round(100 * (1 - 7 / 16), 3)
+    assert errors["test_accuracy_monte_carlo"] == 0.25
+    text = describe_errors(dict(errors, evaluation_paths=4))
+    assert text == ("test error 25.00% deterministic, 56.25% single path, "
+                    "75.00% Monte-Carlo (4 paths)")
+    only = evaluate_classifier(FixedModel(deterministic, per_path), images, labels, paths=0)
+    assert set(only) == {"accuracy"}
+
+
+def test_validation_and_test_images_are_fixed_canvases_of_their_own_digits():
+    config = read_config_module("run_cluttered_mnist")
+
+    class Flags:
+        limit, eval_limit = 100, 50
+
+    task = ClassificationTask()
+    data = task.load_data(config, Flags)
+    assert data.x_train.shape == (100, 28, 28)
+    assert data.x_validation.shape == data.x_test.shape == (50, 60, 60)
+    again = task.load_data(config, Flags)
+    np.testing.assert_array_equal(data.x_validation, again.x_validation)
+    assert not np.array_equal(data.x_validation, data.x_test)
+    # The validation digits are the last 10,000 training digits, never trained on.
+    assert len(task.load_data(read_config_module("run_mnist")).x_train) == 50000
+    assert task.steps_per_epoch(dict(config, batch_size=32), data) == 4
+
+
+def test_pictures_for_tensorboard(tiny_run):
+    task = ClassificationTask()
+
+    class Flags:
+        limit, eval_limit = 10, 10
+
+    config = read_config_module("run_mnist")
+    pictures = task.pictures(tiny_run.model(), config, task.load_data(config, Flags))
+    assert len(pictures["glimpses"]) == 4 and len(pictures["gaze_overview"]) == 1
+    assert all(png.startswith(b"\x89PNG") for png in pictures["glimpses"])

@@ -1,0 +1,86 @@
+"""Config modules: finding, reading and checking them; every shipped config is valid."""
+
+import pytest
+
+from ram_keras.tasks import task_for
+from ram_keras.training.configs import (
+    CONFIGS_DIR,
+    ConfigError,
+    list_configs,
+    load_config,
+    read_config_module,
+)
+
+SHIPPED = ["run_catch", "run_cluttered100_mnist", "run_cluttered_mnist", "run_mnist",
+           "run_translated_mnist"]
+
+
+def test_the_shipped_configs_are_listed_and_valid():
+    assert set(SHIPPED) <= set(list_configs())
+    for name in SHIPPED:
+        config = load_config(name)
+        assert config["name"] == name
+        assert task_for(config).name == ("catch" if name == "run_catch" else "classification")
+
+
+def test_a_config_by_path_and_unknown_names(tmp_path):
+    path = tmp_path / "run_mine.py"
+    path.write_text("from ram_keras.training.configs import read_config_module\n"
+                    "CONFIG = dict(read_config_module('run_mnist'), name='run_mine')\n")
+    assert load_config(str(path))["name"] == "run_mine"
+    with pytest.raises(ConfigError, match="Unknown config 'run_none'.*run_mnist"):
+        load_config("run_none")
+    (tmp_path / "run_empty.py").write_text("X = 1\n")
+    with pytest.raises(ConfigError, match="defines no CONFIG"):
+        read_config_module(str(tmp_path / "run_empty.py"))
+    assert list_configs(str(tmp_path)) == ["run_empty", "run_mine"]
+    assert CONFIGS_DIR.endswith("configs")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"epochs": "ten"}, "epochs"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"learning_rate": 0}, "learning_rate"),
+    ({"dataset": "cifar"}, "dataset must be one of"),
+    ({"strategy": "gpu"}, "strategy"),
+    ({"learning_rate_schedule": "linear"}, "learning_rate_schedule"),
+    ({"gradient_clip_norm": -1}, "gradient_clip_norm"),
+    ({"evaluation_paths": -1}, "evaluation_paths"),
+])
+def test_bad_settings_are_named(change, message):
+    config = dict(read_config_module("run_mnist"), **change)
+    with pytest.raises(ConfigError, match=message):
+        task_for(config).validate(config)
+
+
+def test_a_missing_setting_is_named():
+    config = read_config_module("run_mnist")
+    del config["batch_size"]
+    with pytest.raises(ConfigError, match="missing the setting 'batch_size'"):
+        task_for(config).validate(config)
+
+
+@pytest.mark.parametrize("name,size", [("run_translated_mnist", 60), ("run_cluttered_mnist", 60),
+                                       ("run_cluttered100_mnist", 100)])
+def test_canvas_configs_check_their_canvas(name, size):
+    config = load_config(name)
+    assert config["canvas_size"] == size and config["model"]["image_shape"] == [size, size, 1]
+    task = task_for(config)
+    with pytest.raises(ConfigError, match="image_shape"):
+        task.validate(dict(config, canvas_size=size + 2))
+    with pytest.raises(ConfigError, match="clutter_pieces"):
+        task.validate(dict(config, clutter_pieces=-1))
+    with pytest.raises(ConfigError, match="validation_seed"):
+        task.validate({k: v for k, v in config.items() if k != "validation_seed"})
+
+
+def test_bad_model_settings_are_named():
+    config = load_config("run_mnist")
+    task = task_for(config)
+    for change, message in [({"location_std": 0.0}, "std"),
+                            ({"glimpse_size": 40}, "larger than the image"),
+                            ({"num_glimpses": 0}, "num_glimpses"),
+                            ({"core_type": "gru"}, "core_type"),
+                            ({"no_such_setting": 1}, "no_such_setting")]:
+        with pytest.raises(ConfigError, match=message):
+            task.validate(dict(config, model=dict(config["model"], **change)))

@@ -1,0 +1,153 @@
+"""evaluate.py: the three test errors of a classifier, Catch's fraction caught, pictures,
+movies, and one-line errors."""
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from catch_reference import ReferenceCatch
+from helpers import REPO, SMALL_AGENT, assert_clean_failure, run_main, run_script
+from ram_keras import CatchAgent
+from ram_keras.data import load_mnist
+from ram_keras.envs.catch import game_keys
+from ram_keras.saving import save_model
+from ram_keras.tasks.classification import evaluate_classifier
+from ram_keras.training.configs import load_config
+
+
+def test_the_script_reproduces_the_final_test_errors_of_training(tiny_run, tiny_config_path,
+                                                                tmp_path):
+    """A user's command line, in a fresh process: evaluate.py on the trained model."""
+    result = run_script("evaluate.py", tiny_config_path, tiny_run.model_path, "--json",
+                        "--samples", "2", "--out", str(tmp_path / "pictures"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    final = tiny_run.results["runs"][0]["final"]
+    # Deterministic: exactly training's figure (on all 10,000 test images here, 500 there).
+    _, (x_test, y_test) = load_mnist()
+    model = tiny_run.model()
+    assert report["test_accuracy"] == evaluate_classifier(model, x_test, y_test, paths=0)[
+        "accuracy"]
+    assert report["images"] == 10000 and report["evaluation_paths"] == 2
+    assert abs(report["test_accuracy"] - final["test_accuracy"]) < 0.05
+    for key in ("test_accuracy_single_path", "test_accuracy_monte_carlo"):
+        assert 0.4 < report[key] <= 1
+    pictures = report["glimpse_pictures"]
+    assert pictures["policy"] == "deterministic" and len(pictures["figures"]) == 2
+    assert all(path.endswith(".gif") for path in pictures["animations"])
+
+
+def test_text_report_split_paths_and_movies(tiny_run, tiny_config_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # pictures go under the current folder by default
+    result = run_main("evaluate", tiny_config_path, tiny_run.model_path, "--split",
+                      "validation", "--paths", "3", "--samples", "1", "--movie", "mp4",
+                      "--stochastic")
+    assert result.code == 0, result.stderr
+    assert "10000 validation images" in result.stdout
+    assert "single path" in result.stdout and "Monte-Carlo (3 paths)" in result.stdout
+    assert "(sampled glimpses)" in result.stdout
+    folder = tmp_path / "results" / "run_tiny" / "glimpses"
+    assert sorted(os.listdir(folder)) == ["image000.mp4", "image000.png", "overview.png"]
+    result = run_main("evaluate", tiny_config_path, tiny_run.model_path, "--paths", "0",
+                      "--samples", "0", "--json")
+    report = json.loads(result.stdout)
+    assert "glimpse_pictures" not in report and "test_accuracy_single_path" not in report
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["run_nonexistent", "m.weights.h5"], "Unknown config 'run_nonexistent'.*run_mnist"),
+    (["run_mnist", "missing.weights.h5"], "not found"),
+    (["run_mnist", "MODEL", "--episodes", "5"], "--episodes is for catch configs"),
+    (["run_catch", "MODEL"], "another task: mnist .config run_tiny.*run_catch is the task catch"),
+    (["run_catch", "KERAS"], "holds a RecurrentAttentionModel, but run_catch is a catch config"),
+    (["run_mnist", "MODEL"], "another config .*num_glimpses|another config"),
+    (["run_translated_mnist", "MODEL"], "another task: mnist"),
+])
+def test_errors_are_one_line(tiny_run, tmp_path, argv, message):
+    keras_file = str(tmp_path / "tiny.keras")
+    tiny_run.model().save(keras_file)  # no metadata: the class tells the task
+    files = {"MODEL": tiny_run.model_path, "KERAS": keras_file}
+    result = run_main("evaluate", *[files.get(arg, arg) for arg in argv])
+    assert_clean_failure(result, 1)
+    assert re.search(message, result.stderr), result.stderr
+
+
+def test_bad_flags_exit_2():
+    assert_clean_failure(run_main("evaluate", "run_mnist", "m.weights.h5", "--samples", "-1"), 2)
+    assert_clean_failure(run_main("evaluate", "run_mnist", "m.weights.h5", "--movie", "avi"), 2)
+
+
+def test_the_committed_models_evaluate_to_their_recorded_figures():
+    """models/run_mnist, the committed centred-MNIST model, with the deterministic policy."""
+    path = os.path.join(REPO, "models", "run_mnist", "run0.weights.h5")
+    results = os.path.join(REPO, "results", "run_mnist", "results.json")
+    with open(results) as f:
+        final = json.load(f)["runs"][0]["final"]
+    result = run_main("evaluate", "run_mnist", path, "--paths", "0", "--samples", "0", "--json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["test_accuracy"] == final["test_accuracy"]
+
+
+# ------------------------------------------------------------------------ Catch
+@pytest.fixture(scope="module")
+def saved_agent(tmp_path_factory):
+    """(agent, model path, config module path) of a small untrained agent."""
+    folder = tmp_path_factory.mktemp("agent")
+    config_path = folder / "run_catch_small.py"
+    config_path.write_text(
+        f"import sys\nsys.path.insert(0, {REPO!r})\n"
+        "from ram_keras.training.configs import read_config_module\n"
+        "RUN_CATCH = read_config_module('run_catch')\n"
+        "CONFIG = dict(RUN_CATCH, name='run_catch_small', "
+        f"model=dict(RUN_CATCH['model'], **{SMALL_AGENT!r}))\n")
+    agent = CatchAgent(seed=4, **SMALL_AGENT)
+    path = str(folder / "run0.weights.h5")
+    save_model(agent, path, metadata={"config": "run_catch_small", "dataset": "catch"})
+    return agent, path, str(config_path)
+
+
+def test_catch_evaluation_counts_caught_balls_and_draws_games(saved_agent, tmp_path):
+    agent, path, config_path = saved_agent
+    result = run_main("evaluate", config_path, path, "--episodes", "100", "--samples", "1",
+                      "--out", str(tmp_path), "--json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    test_seed = load_config("run_catch")["test_seed"]
+    played = agent.play(game_keys(test_seed, 0, 100))
+    assert report["caught"] == int(played["rewards"].sum()) and report["episodes"] == 100
+    assert report["fraction_caught"] == pytest.approx(played["rewards"].mean())
+    assert 0.0 <= report["random_agent_fraction_caught"] <= 0.2
+    pictures = report["pictures"]
+    assert len(pictures["movies"]) == 1 and len(pictures["gaze_tracks"]) == 1
+    assert os.path.isfile(pictures["overview"])
+    movie = Image.open(pictures["movies"][0])
+    assert movie.n_frames == 24  # 23 steps and the landing
+    # The last frame shows the landed ball (white) where the reference game puts it.
+    game = ReferenceCatch.from_key(test_seed, 0)
+    for action in played["actions"][0]:
+        game.step(int(action))
+    movie.seek(23)
+    frame = np.asarray(movie.convert("RGB")).astype(int)
+    pixel = 384 / 24  # the screen is 384 pixels wide, at (12, 56) in the frame
+    assert frame[int(56 + (game.row + 0.5) * pixel), int(12 + (game.column + 0.5) * pixel)].min() > 200
+    assert frame[int(56 + 10.5 * pixel), int(12 + 10.5 * pixel)].max() < 60  # empty sky
+    text = run_main("evaluate", config_path, path, "--episodes", "100", "--samples", "1",
+                    "--movie", "mp4", "--out", str(tmp_path / "mp4"))
+    assert "balls caught" in text.stdout and "random actions catch" in text.stdout
+    assert os.path.isfile(tmp_path / "mp4" / "game000.mp4")
+
+
+def test_catch_evaluation_refuses_models_of_another_config(saved_agent):
+    _, path, _ = saved_agent
+    result = run_main("evaluate", "run_catch", path)
+    assert_clean_failure(result, 1)
+    assert "another config" in result.stderr and "core_units 16 in the file, 256" in result.stderr
+    result = run_main("evaluate", "run_mnist", path)
+    assert_clean_failure(result, 1)
+    assert "another task: catch" in result.stderr
+    result = run_main("evaluate", "run_catch", path, "--split", "test")
+    assert "--split is for classification configs" in result.stderr

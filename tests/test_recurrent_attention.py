@@ -1,0 +1,222 @@
+"""The shared RAM model: one rollout, one train_step, for the classifier and the Catch agent.
+
+Which loss reaches which weights; what the loss weights do under Adam; the
+per-replica loss scaling under tf.distribute; several paths per input with a
+leave-one-out baseline; mixed precision.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import SMALL_AGENT, small_classifier
+from ram_keras import CatchAgent, RecurrentAttentionModel
+from ram_keras.envs.catch import game_keys
+
+
+def groups(model):
+    return {
+        "glimpse": model.glimpse_network.trainable_weights,
+        "core": model.core.trainable_weights,
+        "action": model.action_head.trainable_weights,
+        "location": model.location_sampler.trainable_weights,
+        "baseline": model.baseline_head.trainable_weights,
+    }
+
+
+def reached(gradients):
+    return any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in gradients)
+
+
+def classifier_terms(model, images, labels, group_size=1):
+    outputs = model.rollout(images)
+    return model.compute_loss_terms(labels, outputs, group_size)
+
+
+@pytest.mark.parametrize("reinforce_to_core", [False, True])
+def test_which_loss_reaches_which_weights(reinforce_to_core):
+    model = small_classifier(reinforce_to_core=reinforce_to_core)
+    rng = np.random.default_rng(0)
+    images = rng.random((16, 12, 12, 1)).astype(np.float32)
+    labels = rng.integers(0, 10, 16)
+    with tf.GradientTape(persistent=True) as tape:
+        terms = classifier_terms(model, images, labels)
+    if reinforce_to_core:  # the best public port's choice: REINFORCE and baseline reach the core
+        expected = {"classification_loss": {"glimpse", "core", "action"},
+                    "reinforce_loss": {"location", "core", "glimpse"},
+                    "baseline_loss": {"baseline", "core", "glimpse"}}
+    else:  # the paper's
+        expected = {"classification_loss": {"glimpse", "core", "action"},
+                    "reinforce_loss": {"location"}, "baseline_loss": {"baseline"}}
+    for term, trained in expected.items():
+        for group, weights in groups(model).items():
+            assert reached(tape.gradient(terms[term], weights)) == (group in trained), (term, group)
+
+
+def weights_after_steps(model_kwargs, steps=3, **loss_weights):
+    keras.utils.set_random_seed(0)
+    model = small_classifier(**model_kwargs, **loss_weights)
+    # A tiny epsilon: Adam's update is then (almost exactly) invariant to a gradient's scale.
+    model.compile(optimizer=keras.optimizers.Adam(1e-2, epsilon=1e-12), jit_compile=False)
+    rng = np.random.default_rng(1)
+    images = rng.random((32, 12, 12, 1)).astype(np.float32)
+    labels = rng.integers(0, 10, 32)
+    if steps:
+        model.fit(images, labels, batch_size=32, epochs=steps, verbose=0, shuffle=False)
+    return {group: [w.numpy() for w in weights] for group, weights in groups(model).items()}
+
+
+def test_loss_weights_under_adam_switch_terms_where_they_train_their_own_weights():
+    """The terms train disjoint weights and Adam divides out a term's scale: weights of
+    10, 0.1 and 5 instead of 1 end in the same weights (Adam's epsilon aside); 0 switches
+    a term off."""
+    base = weights_after_steps({})
+    scaled = weights_after_steps({}, reinforce_weight=10.0, baseline_weight=0.1,
+                                 classification_weight=5.0)
+    for group in base:
+        for a, b in zip(base[group], scaled[group]):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6, err_msg=group)
+    off = weights_after_steps({}, reinforce_weight=0.0)
+    initial = weights_after_steps({}, steps=0)
+    for a, b in zip(off["location"], initial["location"]):
+        np.testing.assert_array_equal(a, b)  # no REINFORCE: the policy never moves
+    assert any(np.abs(a - b).max() > 1e-3 for a, b in zip(base["location"], initial["location"]))
+
+
+def test_loss_weights_balance_terms_where_they_meet():
+    """With reinforce_to_core the REINFORCE gradient meets the cross-entropy's in the
+    core: there reinforce_weight changes the core's training."""
+    base = weights_after_steps({"reinforce_to_core": True})
+    scaled = weights_after_steps({"reinforce_to_core": True}, reinforce_weight=10.0)
+    differences = [np.abs(a - b).max() for a, b in zip(base["core"], scaled["core"])]
+    assert max(differences) > 1e-3
+
+
+def test_classifier_total_loss_is_the_weighted_sum_of_numpy_terms():
+    model = small_classifier(classification_weight=0.5, reinforce_weight=2.0,
+                             baseline_weight=3.0)
+    rng = np.random.default_rng(2)
+    n, steps = 6, 3
+    outputs = {
+        "logits": rng.normal(size=(n, steps, 10)).astype(np.float32),
+        "location_log_probs": rng.normal(size=(n, steps)).astype(np.float32),
+        "baselines": rng.random((n, steps + 1)).astype(np.float32),
+    }
+    labels = np.argmax(outputs["logits"][:, -1], -1)
+    labels[:3] = (labels[:3] + 1) % 10  # three wrong, three right
+    terms = model.compute_loss_terms(labels, outputs)
+    logits = outputs["logits"][:, -1]
+    log_softmax = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    cross_entropy = -log_softmax[np.arange(n), labels].mean()
+    rewards = np.array([0, 0, 0, 1, 1, 1], np.float32)
+    b = outputs["baselines"][:, :-1]  # b_{t-1} judges l_t
+    reinforce = np.mean(np.sum(-outputs["location_log_probs"] * (rewards[:, None] - b), 1))
+    baseline = np.mean((rewards[:, None] - b) ** 2)
+    np.testing.assert_allclose(terms["classification_loss"], cross_entropy, rtol=1e-5)
+    np.testing.assert_allclose(terms["reinforce_loss"], reinforce, rtol=1e-5)
+    np.testing.assert_allclose(terms["baseline_loss"], baseline, rtol=1e-5)
+    np.testing.assert_allclose(terms["loss"], 0.5 * cross_entropy + 2 * reinforce + 3 * baseline,
+                               rtol=1e-5)
+    np.testing.assert_array_equal(terms["accuracy"], rewards)
+
+
+def test_several_paths_per_image_with_a_leave_one_out_baseline():
+    model = small_classifier(paths_per_input=4, baseline="leave_one_out")
+    rng = np.random.default_rng(3)
+    outputs = {"logits": rng.normal(size=(8, 3, 10)).astype(np.float32),
+               "location_log_probs": rng.normal(size=(8, 3)).astype(np.float32),
+               "baselines": rng.random((8, 4)).astype(np.float32)}
+    labels = np.repeat(rng.integers(0, 10, 2), 4)
+    terms = model.compute_loss_terms(labels, outputs, group_size=4)
+    rewards = np.asarray(terms["reward"])
+    groups_ = rewards.reshape(2, 4)
+    others = ((groups_.sum(1, keepdims=True) - groups_) / 3).reshape(8, 1)
+    want = np.mean(np.sum(-outputs["location_log_probs"] * (rewards[:, None] - others), 1))
+    np.testing.assert_allclose(terms["reinforce_loss"], want, rtol=1e-5)
+    # fit plays every image 4 times: the logged reward is over 4 x 16 paths.
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    history = model.fit(rng.random((16, 12, 12, 1)).astype(np.float32), rng.integers(0, 10, 16),
+                        batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    with pytest.raises(ValueError, match="paths_per_input >= 2"):
+        small_classifier(baseline="leave_one_out")
+
+
+class GreedyClassifier(RecurrentAttentionModel):
+    """Trains on the mean locations: the same gradient on every replica."""
+
+    def rollout(self, inputs, deterministic=False, keep_observations=False):
+        return super().rollout(inputs, True, keep_observations)
+
+
+class GreedyAgent(CatchAgent):
+    """Trains on the greedy actions and mean locations: no sampling anywhere."""
+
+    def rollout(self, inputs, deterministic=False, keep_observations=False):
+        return super().rollout(inputs, True, keep_observations)
+
+
+def one_sgd_step(make_model, data, strategy):
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        model = make_model()
+        model.compile(optimizer=keras.optimizers.SGD(0.5), jit_compile=False)
+    model.fit(data, epochs=1, steps_per_epoch=1, verbose=0)
+    return [w.numpy() for w in model.trainable_weights]
+
+
+@pytest.mark.parametrize("task", ["classifier", "catch"])
+def test_two_replicas_take_the_step_of_the_global_batch(task, two_cpus):
+    """With SGD (which, unlike Adam, sees the gradient's scale) one step on two replicas
+    equals one step on one device: each replica divides its loss by the replica count."""
+    if task == "classifier":
+        rng = np.random.default_rng(4)
+        images = rng.random((8, 12, 12, 1)).astype(np.float32)
+        data = tf.data.Dataset.from_tensors((images, rng.integers(0, 10, 8))).repeat()
+
+        def make_model():
+            return GreedyClassifier(**dict(small_classifier().get_config(),
+                                           reinforce_weight=0.0))
+    else:
+        data = tf.data.Dataset.from_tensors(game_keys(3, 0, 8)).repeat()
+
+        def make_model():
+            return GreedyAgent(screen_size=8, glimpse_size=2, **SMALL_AGENT)
+    single = one_sgd_step(make_model, data, tf.distribute.get_strategy())
+    mirrored = one_sgd_step(make_model, data, two_cpus)
+    initial = [w.numpy() for w in make_model().trainable_weights]
+    assert any(np.abs(a - b).max() > 1e-4 for a, b in zip(single, initial))  # it moved
+    for a, b in zip(single, mirrored):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("model_class", ["classifier", "catch"])
+def test_mixed_precision_trains_in_float16_with_float32_weights(model_class):
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        if model_class == "classifier":
+            model = small_classifier()
+            rng = np.random.default_rng(5)
+            data = (rng.random((16, 12, 12, 1)).astype(np.float32), rng.integers(0, 10, 16))
+        else:
+            model = CatchAgent(screen_size=8, glimpse_size=2, **SMALL_AGENT)
+            data = (tf.data.Dataset.from_tensors(game_keys(4, 0, 16)),)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        history = model.fit(*data, epochs=2, verbose=0)
+        assert np.all(np.isfinite(history.history["loss"]))
+        assert all(w.dtype == "float32" for w in model.trainable_weights)
+        outputs = model.rollout(data[0][:4] if model_class == "classifier"
+                                else game_keys(4, 0, 4))
+        assert outputs["locations"].dtype == "float16"
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+
+
+def test_a_model_is_built_when_made_so_every_save_holds_its_weights():
+    model = small_classifier()
+    assert model.built and len(model.weights) == 15
+    agent = CatchAgent(screen_size=8, glimpse_size=2, **SMALL_AGENT)
+    assert agent.built and len(agent.trainable_weights) == 15
