@@ -33,6 +33,7 @@ CONFIG = {
         "reinforce_weight": 1.0,
         "baseline_weight": 1.0,
         "entropy_weight": 0.01,
+        "unroll": True,
     },
     # 150 epochs of 100 updates on 128 new games each: 1.92 million games.
     "epochs": 150,

@@ -15,6 +15,9 @@ PAPER_MODEL = {
     "reinforce_weight": 1.0,
     "baseline_weight": 1.0,
     "location_policy": "learned",
+    # The steps written out in the training graph: 16-50% faster steps than the symbolic
+    # loop on this CPU (the loop compiles faster; see RecurrentAttention's `unroll`).
+    "unroll": True,
 }
 
 # Adam with a cosine-decayed learning rate, batch 128; the final evaluation samples

@@ -215,6 +215,26 @@ def test_mixed_precision_trains_in_float16_with_float32_weights(model_class):
         keras.mixed_precision.set_global_policy(policy)
 
 
+@pytest.mark.parametrize("model_class", ["classifier", "catch"])
+def test_the_unrolled_and_the_looped_rollout_give_the_same_numbers(model_class):
+    if model_class == "classifier":
+        make = lambda unroll: small_classifier(core_type="lstm", unroll=unroll)  # noqa: E731
+        inputs = np.random.default_rng(7).random((8, 12, 12, 1)).astype(np.float32)
+    else:
+        make = lambda unroll: CatchAgent(screen_size=8, glimpse_size=2, seed=5, unroll=unroll,  # noqa: E731
+                                         **SMALL_AGENT)
+        inputs = game_keys(6, 0, 8)
+    looped, unrolled = make(False), make(True)
+    unrolled.set_weights(looped.get_weights())
+    for deterministic in (True, False):  # sampled: the same seeds, the same draws
+        a = looped.rollout(inputs, deterministic=deterministic)
+        b = unrolled.rollout(inputs, deterministic=deterministic)
+        assert sorted(a) == sorted(b)
+        for key in a:
+            np.testing.assert_allclose(np.asarray(a[key], np.float64),
+                                       np.asarray(b[key], np.float64), atol=1e-6, err_msg=key)
+
+
 def test_a_model_is_built_when_made_so_every_save_holds_its_weights():
     model = small_classifier()
     assert model.built and len(model.weights) == 15
