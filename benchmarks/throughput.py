@@ -1,13 +1,17 @@
-"""Training throughput (images/s) of a config's model, batch 128 by default.
+"""Training throughput (images/s) of a config's model, and as a fraction of the machine's peak.
 
     python benchmarks/throughput.py [--config run_mnist] [--batch-size 128] [--steps 300]
         [--no-jit] [--strategy default|mirrored|multi_worker|tpu] [--cpu-devices N]
         [--json FILE]
 
 Times `model.fit` on the config's real training pipeline (tf.data from the
-MNIST arrays, shuffled, shifted as in training), after a warm-up that
-includes XLA compilation. Also times the input pipeline alone, to show it is
-not the bottleneck. Run it alone: on 2 cores anything else running skews it.
+MNIST arrays, shuffled, shifted or placed as in training), after a warm-up
+that includes XLA compilation, and the input pipeline alone, to show it is
+not the bottleneck. In the same run it measures the float32 matrix-product
+peak (`benchmarks/peak.py`) before and after, and reports the training step's
+FLOP rate (`training_flops_per_image` x images/s) as a fraction of the higher
+of the two: this machine's speed varies 2x between runs, a ratio in one run
+does not. Run it alone: on 2 cores anything else running skews it.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import machine, training_setup, write_json  # noqa: E402
+from peak import matmul_peak, training_flops_per_image  # noqa: E402
 
 
 def main(argv=None):
@@ -35,6 +40,7 @@ def main(argv=None):
 
     from ram_keras.training import distribution
 
+    peak_before = matmul_peak()
     if args.cpu_devices:
         distribution.split_cpu(args.cpu_devices)
     strategy = distribution.make_strategy(args.strategy)
@@ -59,6 +65,9 @@ def main(argv=None):
     model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)
     elapsed = time.perf_counter() - start
     train_rate = args.steps * args.batch_size / elapsed
+    peak_after = matmul_peak()
+    peak = max(peak_before["peak_gflops"], peak_after["peak_gflops"])
+    flops = training_flops_per_image(model)
     report = {
         "config": config["name"],
         "batch_size": args.batch_size,
@@ -70,12 +79,18 @@ def main(argv=None):
         "train_images_per_s": round(train_rate),
         "ms_per_step": round(1000 * elapsed / args.steps, 2),
         "input_pipeline_images_per_s": round(pipeline_rate),
+        "training_flops_per_image": flops,
+        "training_gflops": round(train_rate * flops / 1e9, 1),
+        "matmul_peak_before": peak_before,
+        "matmul_peak_after": peak_after,
+        "fraction_of_peak": round(train_rate * flops / 1e9 / peak, 3),
         **machine(),
     }
     print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if jit else 'off'}, "
           f"{args.strategy} ({strategy.num_replicas_in_sync} replicas): "
-          f"{train_rate:,.0f} training images/s ({report['ms_per_step']} ms/step); "
-          f"input pipeline alone {pipeline_rate:,.0f} images/s")
+          f"{train_rate:,.0f} training images/s ({report['ms_per_step']} ms/step) = "
+          f"{report['training_gflops']} GFLOP/s, {100 * report['fraction_of_peak']:.0f}% of the "
+          f"matmul peak ({peak} GFLOP/s); input pipeline alone {pipeline_rate:,.0f} images/s")
     write_json(args.json, report)
     return report
 
