@@ -12,7 +12,7 @@ from ram_keras.training.configs import (
 )
 
 SHIPPED = ["run_catch", "run_cluttered100_mnist", "run_cluttered_mnist", "run_mnist",
-           "run_translated_mnist"]
+           "run_mnist_fast", "run_translated_mnist"]
 
 
 def test_the_shipped_configs_are_listed_and_valid():
@@ -21,6 +21,13 @@ def test_the_shipped_configs_are_listed_and_valid():
         config = load_config(name)
         assert config["name"] == name
         assert task_for(config).name == ("catch" if name == "run_catch" else "classification")
+
+
+def test_the_fast_centred_config_is_run_mnist_with_a_shorter_schedule():
+    fast, full = load_config("run_mnist_fast"), load_config("run_mnist")
+    assert fast["epochs"] < full["epochs"]
+    differences = {key for key in set(fast) | set(full) if fast.get(key) != full.get(key)}
+    assert differences == {"name", "description", "epochs"}
 
 
 def test_a_config_by_path_and_unknown_names(tmp_path):
