@@ -97,8 +97,19 @@ def test_several_files_and_other_metrics(tmp_path):
     lines, axes = lines_by_label(figure)
     assert {"run_mnist: validation (deterministic)", "run_mnist: train (sampled)",
             "run_translated: validation (deterministic), mean \u00b1 std of 3 runs",
-            "run_mnist: paper: 98.88% (1.12% error)"} <= set(lines)
+            "paper: 98.88% (1.12% error)"} <= set(lines)
     assert not any("run_translated: paper" in label for label in lines)
+    # Files with different paper figures get a line each, named after the file.
+    write_results(three, runs=3, name="run_translated", paper=1.2)
+    figure = viz.draw_training_curves([viz.load_results(str(p)) for p in (one, three)])
+    lines, _ = lines_by_label(figure)
+    assert {"run_mnist: paper: 98.88% (1.12% error)",
+            "run_translated: paper: 98.80% (1.2% error)"} <= set(lines)
+    # The same figure in two files: one line.
+    figure = viz.draw_training_curves([viz.load_results(str(one))] * 2,
+                                      paths=[str(one), str(three)])
+    assert sum("paper" in label for label in lines_by_label(figure)[0]) == 1
+    write_results(three, runs=3, name="run_translated", paper=None)
     assert axes.get_title() == "run_mnist, run_translated: accuracy per epoch"
     out = tmp_path / "reinforce.png"
     plot.main([str(one), str(three), "--metric", "reinforce_loss", "--out", str(out)])

@@ -176,13 +176,19 @@ def draw_training_curves(results_list, metric="accuracy", labels=None, paths=Non
             axes.plot(epochs, mean, "-" if solid else ":", color=colour,
                       linewidth=2.0 if solid else 1.6, label=text,
                       marker="o" if len(epochs) <= 20 else None, markersize=4)
+    papers = {}  # the paper's figure -> index of the first file that has it
+    for i, results in enumerate(results_list):
         paper = (results.get("config") or {}).get("paper_test_error_percent")
-        if accuracy and isinstance(paper, (int, float)) and not isinstance(paper, bool):
-            target = 1.0 - paper / 100.0
-            text = f"paper: {target:.2%} ({paper}% error)"
-            axes.axhline(target, linestyle="--", linewidth=1.5,
-                         color=colour if several else "black",
-                         label=f"{labels[i]}: {text}" if several else text)
+        if accuracy and _number(paper):
+            papers.setdefault(paper, i)
+    for paper, i in papers.items():
+        # One line per figure; named after its file only when the files' figures differ.
+        target = 1.0 - paper / 100.0
+        text = f"paper: {target:.2%} ({paper}% error)"
+        per_file = len(papers) > 1
+        axes.axhline(target, linestyle="--", linewidth=1.5,
+                     color=colours[i % len(colours)] if per_file else "black",
+                     label=f"{labels[i]}: {text}" if per_file else text)
     if metric in ("reward", "val_reward", "test_reward"):
         # Each reference line once, also when several files share it.
         references = dict.fromkeys(line for results in results_list
