@@ -54,6 +54,9 @@ def test_full_screen_flag_gives_the_reference_agent():
     assert changed["name"] == "run_catch_full_screen" and changed["seed"] == 3
     assert changed["model"]["glimpse_size"] == 24 and changed["model"]["num_scales"] == 1
     assert changed["model"]["location_policy"] == "centre"
+    assert changed["gradient_clip_norm"] is None  # run_catch does not clip
+    args = runner.parse_args(config, TASK, ["--gradient-clip-norm", "5"])
+    assert runner.apply_flags(config, args, TASK)["gradient_clip_norm"] == 5.0
 
 
 def test_training_plays_every_game_once_in_order():

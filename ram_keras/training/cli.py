@@ -44,6 +44,17 @@ def positive_float(text):
     return value
 
 
+def non_negative_float(text):
+    """argparse type: a finite float >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
 def device_list(text):
     """argparse type: comma-separated device names, at least one."""
     devices = [d.strip() for d in text.split(",") if d.strip()]
@@ -74,6 +85,10 @@ def add_training_flags(parser, config):
     parser.add_argument("--learning-rate", type=positive_float,
                         default=float(config["learning_rate"]),
                         help="Adam's initial learning rate (default %(default)s)")
+    parser.add_argument("--gradient-clip-norm", type=non_negative_float,
+                        default=float(config.get("gradient_clip_norm") or 0.0),
+                        help="clip each update's gradients to this global norm; 0 does not "
+                             "clip (default %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=config["seed"],
                         help="seed of the first run (default %(default)s)")
     add_output_flags(parser)

@@ -106,7 +106,8 @@ def parse_args(config, task, argv=None):
 def apply_flags(config, args, task):
     """The config as the flags change it (the common ones, then the task's)."""
     config = dict(config, epochs=args.epochs, runs=args.runs, batch_size=args.batch_size,
-                  learning_rate=args.learning_rate, seed=args.seed)
+                  learning_rate=args.learning_rate, seed=args.seed,
+                  gradient_clip_norm=args.gradient_clip_norm or None)
     return task.apply_flags(config, args)
 
 
