@@ -165,3 +165,33 @@ def test_a_cluttered_task_trains_end_to_end_and_beats_chance(tmp_path):
     assert results["runs"][0]["final"]["test_accuracy"] > 0.2  # chance is 0.1
     model = load_model(tmp_path / "models/run_small_clutter/run0.weights.h5")
     assert model.image_shape == (60, 60, 1) and model.num_glimpses == 4
+
+
+def test_a_fresh_run_keeps_an_earlier_runs_model_and_results(tiny_run, tiny_config_path,
+                                                             tmp_path):
+    """Training again into a folder that holds a model (a committed one, say) moves it
+    aside into earlier/<time>/ instead of overwriting it."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(tiny_run.out / "models", out / "models")
+    shutil.copytree(tiny_run.out / "results", out / "results")
+    earlier_model = (out / "models/run_tiny/run0.weights.h5").read_bytes()
+    earlier_results = (out / "results/run_tiny/results.json").read_text()
+    result = run_main(tiny_config_path, "--limit", "320", "--eval-limit", "200", "--epochs",
+                      "1", "--out", str(out), "--verbose", "0")
+    assert result.code == 0, result.stderr
+    assert "an earlier run's files were moved to" in result.stdout
+    [kept_models] = (out / "models/run_tiny/earlier").iterdir()
+    [kept_results] = (out / "results/run_tiny/earlier").iterdir()
+    assert (kept_models / "run0.weights.h5").read_bytes() == earlier_model
+    assert (kept_models / "run0.config.json").is_file()
+    assert (kept_results / "results.json").read_text() == earlier_results
+    # The new run's own files are where the earlier ones were.
+    new_results = json.loads((out / "results/run_tiny/results.json").read_text())
+    assert new_results["runs"][0]["history"]["epoch"] == [1]
+    assert load_model(out / "models/run_tiny/run0.weights.h5").num_glimpses == 3
+    # Nothing earlier, nothing moved.
+    from ram_keras.training.runner import keep_earlier_outputs
+
+    assert keep_earlier_outputs(str(tmp_path / "none"), str(tmp_path / "none.json"), "x") == []

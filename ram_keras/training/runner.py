@@ -171,6 +171,8 @@ def _run_experiment(config, args, strategy, task):
         seed = config["seed"] + run_index
         checkpoint_dir = os.path.join(args.out, "checkpoints", name, f"run{run_index}")
         state = checkpoint_to_resume(checkpoint_dir, effective, args, strategy, name)
+        if run_index == 0 and not args.resume:
+            keep_earlier_outputs(models_dir, results_path, name)
         keras.utils.set_random_seed(seed)
         with strategy.scope():
             model = task.build_model(config, seed)
@@ -230,6 +232,41 @@ def _run_experiment(config, args, strategy, task):
               f"model {model_path}", flush=True)
     print(f"[{name}] results: {results_path}", flush=True)
     return results
+
+
+def keep_earlier_outputs(models_dir, results_path, name):
+    """Moves an earlier run's models and results.json into `earlier/<time>/` beside them.
+
+    A fresh run (not `--resume`) writes `results.json` from its first epoch and
+    the models at its end; whatever an earlier run left there (a committed
+    model, say) is kept, never overwritten. Returns the folders it moved
+    things to (empty when there was nothing to keep).
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    earlier_models = []
+    if os.path.isdir(models_dir):
+        earlier_models = sorted(
+            f for f in os.listdir(models_dir) if f.startswith("run")
+            and (f.endswith(".weights.h5") or f.endswith(".config.json") or f.endswith(".keras")))
+    moves = [(models_dir, f) for f in earlier_models]
+    if os.path.isfile(results_path):
+        moves.append((os.path.dirname(results_path), os.path.basename(results_path)))
+    kept = []
+    for folder, filename in moves:
+        target = os.path.join(folder, "earlier", stamp)
+        suffix = 1
+        while os.path.exists(os.path.join(target, filename)):  # two runs in one second
+            suffix += 1
+            target = os.path.join(folder, "earlier", f"{stamp}-{suffix}")
+        os.makedirs(target, exist_ok=True)
+        os.replace(os.path.join(folder, filename), os.path.join(target, filename))
+        if target not in kept:
+            kept.append(target)
+    if kept:
+        print(f"[{name}] note: an earlier run's files were moved to "
+              f"{' and '.join(kept)} (--resume continues an interrupted run instead)",
+              flush=True)
+    return kept
 
 
 def _keep_last_good_model(model, error, run, checkpoint_dir, models_dir, config, seed, out):
