@@ -2,7 +2,7 @@
 backward pass, optimizer.
 
     python benchmarks/profile_step.py [--config run_mnist] [--batch-size 128] [--repeats 200]
-        [--no-jit] [--json FILE]
+        [--no-jit] [--no-unroll] [--json FILE]
 
 Times each part of a training step on its own, as a compiled tf.function (XLA
 unless --no-jit) on one real training batch of the config, and the whole
@@ -49,12 +49,17 @@ def _fetch(result):
             tensor.numpy()
 
 
-def profile(config_name, batch_size, repeats, jit):
-    """Milliseconds per batch of each part of a training step; a dict."""
+def profile(config_name, batch_size, repeats, jit, unroll=None):
+    """Milliseconds per batch of each part of a training step; a dict.
+
+    `unroll` (True or False) overrides the config's choice between written-out
+    glimpse steps and the symbolic loop.
+    """
     import keras
     import tensorflow as tf
 
-    config, model, dataset = training_setup(config_name, batch_size, jit)
+    changes = None if unroll is None else {"model": {"unroll": unroll}}
+    config, model, dataset = training_setup(config_name, batch_size, jit, changes=changes)
     iterator = iter(dataset)
     images, labels = next(iterator)
     weights = model.trainable_weights
@@ -112,6 +117,7 @@ def profile(config_name, batch_size, repeats, jit):
         "batch_size": batch_size,
         "glimpses": glimpses,
         "jit_compile": jit,
+        "unroll": config["model"].get("unroll", False),
         "repeats": repeats,
         "ms_per_batch": {k: round(v, 3) for k, v in milliseconds.items()},
         "parts_ms": {k: round(v, 3) for k, v in parts.items()},
@@ -128,12 +134,17 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=200, help="timed calls of each part")
     parser.add_argument("--no-jit", action="store_true", help="disable XLA compilation")
+    parser.add_argument("--no-unroll", action="store_true",
+                        help="the symbolic loop over glimpses instead of the unrolled steps")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
-    report = profile(args.config, args.batch_size, args.repeats, not args.no_jit)
+    report = profile(args.config, args.batch_size, args.repeats, not args.no_jit,
+                     unroll=False if args.no_unroll else None)
     ms = report["ms_per_batch"]
     print(f"{report['config']}, batch {args.batch_size}, {report['glimpses']} glimpses, "
-          f"XLA {'on' if report['jit_compile'] else 'off'}: train step {ms['train_step']:.2f} ms "
+          f"XLA {'on' if report['jit_compile'] else 'off'}, "
+          f"{'unrolled' if report['unroll'] else 'looped'} glimpse steps: "
+          f"train step {ms['train_step']:.2f} ms "
           f"({report['train_step_images_per_s']:,} images/s)")
     print(f"  input pipeline {ms['input_pipeline']:.2f} ms per batch "
           f"({report['input_pipeline_images_per_s']:,} images/s, runs beside training)")

@@ -1,8 +1,8 @@
 """Training throughput (images/s) of a config's model, and as a fraction of the machine's peak.
 
     python benchmarks/throughput.py [--config run_mnist] [--batch-size 128] [--steps 300]
-        [--no-jit] [--strategy default|mirrored|multi_worker|tpu] [--cpu-devices N]
-        [--json FILE]
+        [--no-jit] [--no-unroll] [--strategy default|mirrored|multi_worker|tpu]
+        [--cpu-devices N] [--json FILE]
 
 Times `model.fit` on the config's real training pipeline (tf.data from the
 MNIST arrays, shuffled, shifted or placed as in training), after a warm-up
@@ -11,7 +11,9 @@ not the bottleneck. In the same run it measures the float32 matrix-product
 peak (`benchmarks/peak.py`) before and after, and reports the training step's
 FLOP rate (`training_flops_per_image` x images/s) as a fraction of the higher
 of the two: this machine's speed varies 2x between runs, a ratio in one run
-does not. Run it alone: on 2 cores anything else running skews it.
+does not. `--no-unroll` times the symbolic loop over glimpses instead of the
+configs' written-out steps (the speed before and after that change, in one
+sitting). Run it alone: on 2 cores anything else running skews it.
 """
 
 import argparse
@@ -31,6 +33,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=300, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=50, help="untimed steps first")
     parser.add_argument("--no-jit", action="store_true", help="disable XLA compilation")
+    parser.add_argument("--no-unroll", action="store_true",
+                        help="the symbolic loop over glimpses instead of the unrolled steps")
     parser.add_argument("--strategy", default="default",
                         help="tf.distribute strategy (default, mirrored, multi_worker, tpu)")
     parser.add_argument("--cpu-devices", type=int, default=None,
@@ -48,7 +52,9 @@ def main(argv=None):
     if not args.no_jit and not jit:
         print(f"note: XLA has no cross-device collectives on CPUs: {args.strategy} runs "
               "without XLA here")
-    config, model, dataset = training_setup(args.config, args.batch_size, jit, strategy)
+    changes = {"model": {"unroll": False}} if args.no_unroll else None
+    config, model, dataset = training_setup(args.config, args.batch_size, jit, strategy,
+                                            changes=changes)
     dataset = distribution.shard_by_data(dataset)
 
     # The input pipeline alone.
@@ -73,6 +79,7 @@ def main(argv=None):
         "batch_size": args.batch_size,
         "jit_compile": jit,
         "jit_requested": not args.no_jit,
+        "unroll": config["model"].get("unroll", False),
         "strategy": args.strategy,
         "replicas": strategy.num_replicas_in_sync,
         "timed_steps": args.steps,
@@ -87,6 +94,7 @@ def main(argv=None):
         **machine(),
     }
     print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if jit else 'off'}, "
+          f"{'unrolled' if report['unroll'] else 'looped'} glimpse steps, "
           f"{args.strategy} ({strategy.num_replicas_in_sync} replicas): "
           f"{train_rate:,.0f} training images/s ({report['ms_per_step']} ms/step) = "
           f"{report['training_gflops']} GFLOP/s, {100 * report['fraction_of_peak']:.0f}% of the "
