@@ -13,14 +13,16 @@ sys.path.insert(0, REPO)
 
 
 def training_setup(config_name, batch_size=None, jit=None, strategy=None, changes=None,
-                   total_steps=None, with_data=False, limit=None):
+                   total_steps=None, with_data=False, limit=None, steps_per_execution=1):
     """`(config, model, dataset)`: a compiled model and its endless training stream.
 
     As `ram_keras.training.runner` makes them (same task data, pipeline,
     optimizer), with `changes` applied to the config (a dict of settings whose
     `model` entry is merged into the model's), the batch size and XLA if
     given, and the learning-rate schedule spanning `total_steps` updates
-    (default: the config's epochs). With `with_data`, the task's data too.
+    (default: the config's epochs); `steps_per_execution` training steps per
+    call of the compiled function (Keras's `compile` argument). With
+    `with_data`, the task's data too.
     """
     from ram_keras.tasks import task_for
     from ram_keras.training.configs import load_config
@@ -47,7 +49,7 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
         model = task.build_model(config, seed=0)
         model.compile(optimizer=make_optimizer(config, total_steps or steps * config["epochs"],
                                                steps),
-                      jit_compile=jit)
+                      jit_compile=jit, steps_per_execution=steps_per_execution)
         model.optimizer.build(model.trainable_variables)
     return (config, model, dataset, data) if with_data else (config, model, dataset)
 

@@ -1,8 +1,8 @@
 """Training throughput (images/s) of a config's model, and as a fraction of the machine's peak.
 
     python benchmarks/throughput.py [--config run_mnist] [--batch-size 128] [--steps 300]
-        [--no-jit] [--no-unroll] [--strategy default|mirrored|multi_worker|tpu]
-        [--cpu-devices N] [--json FILE]
+        [--no-jit] [--no-unroll] [--steps-per-execution N]
+        [--strategy default|mirrored|multi_worker|tpu] [--cpu-devices N] [--json FILE]
 
 Times `model.fit` on the config's real training pipeline (tf.data from the
 MNIST arrays, shuffled, shifted or placed as in training), after a warm-up
@@ -13,7 +13,9 @@ FLOP rate (`training_flops_per_image` x images/s) as a fraction of the higher
 of the two: this machine's speed varies 2x between runs, a ratio in one run
 does not. `--no-unroll` times the symbolic loop over glimpses instead of the
 configs' written-out steps (the speed before and after that change, in one
-sitting). Run it alone: on 2 cores anything else running skews it.
+sitting). `--steps-per-execution N` runs N training steps per call of the
+compiled function (Keras's `compile` argument), to measure what the `fit`
+loop costs per step. Run it alone: on 2 cores anything else running skews it.
 """
 
 import argparse
@@ -35,6 +37,8 @@ def main(argv=None):
     parser.add_argument("--no-jit", action="store_true", help="disable XLA compilation")
     parser.add_argument("--no-unroll", action="store_true",
                         help="the symbolic loop over glimpses instead of the unrolled steps")
+    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="training steps per call of the compiled function (default 1)")
     parser.add_argument("--strategy", default="default",
                         help="tf.distribute strategy (default, mirrored, multi_worker, tpu)")
     parser.add_argument("--cpu-devices", type=int, default=None,
@@ -54,7 +58,8 @@ def main(argv=None):
               "without XLA here")
     changes = {"model": {"unroll": False}} if args.no_unroll else None
     config, model, dataset = training_setup(args.config, args.batch_size, jit, strategy,
-                                            changes=changes)
+                                            changes=changes,
+                                            steps_per_execution=args.steps_per_execution)
     dataset = distribution.shard_by_data(dataset)
 
     # The input pipeline alone.
@@ -80,6 +85,7 @@ def main(argv=None):
         "jit_compile": jit,
         "jit_requested": not args.no_jit,
         "unroll": config["model"].get("unroll", False),
+        "steps_per_execution": args.steps_per_execution,
         "strategy": args.strategy,
         "replicas": strategy.num_replicas_in_sync,
         "timed_steps": args.steps,
@@ -95,6 +101,7 @@ def main(argv=None):
     }
     print(f"{config['name']}, batch {args.batch_size}, XLA {'on' if jit else 'off'}, "
           f"{'unrolled' if report['unroll'] else 'looped'} glimpse steps, "
+          f"{args.steps_per_execution} step(s) per execution, "
           f"{args.strategy} ({strategy.num_replicas_in_sync} replicas): "
           f"{train_rate:,.0f} training images/s ({report['ms_per_step']} ms/step) = "
           f"{report['training_gflops']} GFLOP/s, {100 * report['fraction_of_peak']:.0f}% of the "
