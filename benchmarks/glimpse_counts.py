@@ -6,7 +6,8 @@
 Trains `configs/run_mnist.py --glimpses N --epochs E` for every N, one after
 the other (each a fresh process, its output under `<out>/glimpses_N/`), then
 writes `<out>/table.json` and prints a markdown table: test error with the
-deterministic policy and with Monte-Carlo averaging next to the paper's.
+deterministic policy, of single sampled paths and with Monte-Carlo averaging
+next to the paper's, and the deterministic validation error.
 Every run has the same schedule (a cosine over its own E epochs) and seed, so
 the rows differ only in the number of glimpses. A finished N is not trained
 again (delete its folder to redo it); an interrupted one is resumed. Takes
@@ -63,7 +64,9 @@ def row(count, results):
     return {
         "glimpses": count,
         "epochs": results["config"]["epochs"],
+        "validation_error_percent": run["final"].get("validation_error_percent"),
         "test_error_percent": round(100 * (1 - run["final"]["test_accuracy"]), 2),
+        "test_error_percent_single_path": run["final"].get("test_error_percent_single_path"),
         "test_error_percent_monte_carlo": round(
             100 * (1 - run["final"]["test_accuracy_monte_carlo"]), 2),
         "paper_test_error_percent": PAPER_ERROR_PERCENT.get(count),
@@ -72,12 +75,19 @@ def row(count, results):
 
 
 def table(rows):
-    lines = ["| glimpses | ram_keras, deterministic | ram_keras, Monte-Carlo (10 paths) | paper "
-             "| epochs | training |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| glimpses | ram_keras, deterministic | single sampled path | Monte-Carlo (10 paths) "
+             "| paper | validation, deterministic | epochs | training |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def percent(value):
+        return "" if value is None else f"{value}%"
+
     for r in rows:
-        paper = f"{r['paper_test_error_percent']}%" if r["paper_test_error_percent"] else ""
         lines.append(f"| {r['glimpses']} | {r['test_error_percent']}% "
-                     f"| {r['test_error_percent_monte_carlo']}% | {paper} | {r['epochs']} "
+                     f"| {percent(r.get('test_error_percent_single_path'))} "
+                     f"| {r['test_error_percent_monte_carlo']}% "
+                     f"| {percent(r['paper_test_error_percent'])} "
+                     f"| {percent(r.get('validation_error_percent'))} | {r['epochs']} "
                      f"| {r['train_wall_time_s']:,.0f} s |")
     return "\n".join(lines)
 
