@@ -30,7 +30,10 @@ CONFIG = {
         "glimpse_size": 12,
         "num_scales": 3,
     },
-    "epochs": 100,
+    # 300 epochs (about 45 minutes on 2 cores) beat 100 on validation on all three metrics:
+    # 1.84 / 2.05 / 1.22% against 2.10 / 2.30 / 1.51% (deterministic / single path /
+    # Monte-Carlo; results/time_to_accuracy/run_translated_mnist_{100,300}_epochs/).
+    "epochs": 300,
     "paper_test_error_percent": 1.2,
 }
 
