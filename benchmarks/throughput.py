@@ -45,6 +45,11 @@ def main(argv=None):
                         help="split the CPU into N logical devices (for --strategy mirrored)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    for flag, steps in (("--steps", args.steps), ("--warmup", args.warmup)):
+        if steps % args.steps_per_execution:
+            # Keras runs whole calls: 300 steps in calls of 7 would run 301.
+            parser.error(f"{flag} {steps} is not a multiple of --steps-per-execution "
+                         f"{args.steps_per_execution}")
 
     from ram_keras.training import distribution
 

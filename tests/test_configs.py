@@ -52,6 +52,8 @@ def test_a_config_by_path_and_unknown_names(tmp_path):
     ({"strategy": "gpu"}, "strategy"),
     ({"learning_rate_schedule": "linear"}, "learning_rate_schedule"),
     ({"gradient_clip_norm": -1}, "gradient_clip_norm"),
+    ({"steps_per_execution": 0}, "steps_per_execution"),
+    ({"steps_per_execution": 2.0}, "steps_per_execution"),
     ({"evaluation_paths": -1}, "evaluation_paths"),
 ])
 def test_bad_settings_are_named(change, message):

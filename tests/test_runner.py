@@ -105,6 +105,36 @@ def test_kill_9_then_resume_ends_where_an_uninterrupted_run_ends(tmp_path):
     assert again.code == 0 and "already finished" in again.stdout
 
 
+def test_steps_per_execution_trains_the_same_model(tmp_path):
+    """10 steps per epoch; asked for 3 per call, the runner makes calls of 2 (Keras would
+    run 4 calls of 3, 12 steps, taking 2 from the next epoch): the same weights and the same
+    per-epoch history as one step per call."""
+    config = write_tiny_config(tmp_path, epochs=2)
+    runs = {}
+    for steps in (1, 3):
+        out = tmp_path / f"steps{steps}"
+        result = run_main(*command(config, out, "--steps-per-execution", str(steps)))
+        assert result.code == 0, result.stderr[-2000:]
+        results = json.loads((out / "results/run_tiny/results.json").read_text())
+        assert results["config"]["steps_per_execution"] == steps
+        assert (f"note: {steps - 1} steps per call" in result.stdout) == (steps == 3)
+        runs[steps] = (results["runs"][0], load_model(out / "models/run_tiny/run0.weights.h5"))
+    (one, one_model), (three, three_model) = runs[1], runs[3]
+    for a, b in zip(one_model.get_weights(), three_model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in ("train_loss", "train_accuracy", "val_accuracy"):
+        np.testing.assert_allclose(one["history"][key], three["history"][key], rtol=1e-5)
+    assert one["final"]["test_accuracy"] == three["final"]["test_accuracy"]
+
+
+@pytest.mark.parametrize("steps_per_epoch,asked,used", [
+    (391, 17, 17), (391, 10, 1), (391, 1000, 391), (24, 17, 12), (10, 3, 2), (7, 1, 1)])
+def test_steps_per_call_divide_the_epoch(steps_per_epoch, asked, used):
+    from ram_keras.training.runner import steps_per_call
+
+    assert steps_per_call(steps_per_epoch, asked) == used
+
+
 def test_a_second_run_on_the_same_out_folder_is_refused(tiny_config_path, tmp_path):
     with OutputLock(str(tmp_path / "checkpoints" / "run_tiny")):
         result = run_main(*command(tiny_config_path, tmp_path))
@@ -129,6 +159,7 @@ def test_a_nan_loss_stops_training_with_a_clear_message(tmp_path):
     (["--location-std", "nan"], "> 0"),
     (["--learning-rate", "-1"], "> 0"),
     (["--batch-size", "1.5"], "integer"),
+    (["--steps-per-execution", "0"], "positive"),
     (["--strategy", "gpu"], "invalid choice"),
     (["--resume", "--restart"], "not allowed with"),
     (["--no-such-flag"], "unrecognized"),

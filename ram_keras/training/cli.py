@@ -112,6 +112,11 @@ def add_training_flags(parser, config):
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction,
                         default=config.get("jit_compile", True),
                         help="compile the training step with XLA (default: %(default)s)")
+    parser.add_argument("--steps-per-execution", type=positive_int,
+                        default=config.get("steps_per_execution", 1),
+                        help="training steps per call of the compiled step function: fewer "
+                             "calls from Python, the same training; the progress bar and "
+                             "batch callbacks see every N-th step (default %(default)s)")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="compute in float16 with float32 weights (mixed_float16); "
                              "helps on GPUs with tensor cores, slows the CPU down")

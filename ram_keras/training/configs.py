@@ -19,7 +19,10 @@ Settings every config has:
 and optional ones for every task: `learning_rate_schedule` (`cosine`, the
 default, `constant` or `staircase`) with `final_learning_rate_fraction`,
 `staircase_decay_rate`, `staircase_steps`; `gradient_clip_norm` (global norm);
-`jit_compile`; `strategy`; `description`.
+`jit_compile`; `steps_per_execution` (training steps per call of the compiled
+function, as in `keras.Model.compile`: fewer calls from Python, the same
+training; the runner uses the largest number up to it that divides an epoch's
+steps; default 1); `strategy`; `description`.
 """
 
 import importlib.util
@@ -119,6 +122,9 @@ def check_common_settings(config):
     if schedule not in SCHEDULES:
         raise ConfigError(
             f"Config learning_rate_schedule must be one of {SCHEDULES}, got {schedule!r}.")
+    steps = config.get("steps_per_execution", 1)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"Config steps_per_execution must be an integer >= 1, got {steps!r}.")
     clip = config.get("gradient_clip_norm")
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
                              or not clip > 0):

@@ -65,6 +65,18 @@ def _completed_runs(results_path, effective):
             if isinstance(run, dict) and run.get("final") and "stopped" not in run}
 
 
+def steps_per_call(steps_per_epoch, steps_per_execution):
+    """The steps per call of the compiled training function: the largest divisor of
+    `steps_per_epoch` that is at most `steps_per_execution`.
+
+    Keras runs whole calls, so a call that does not divide the epoch would run past
+    its end into the next epoch's batches (10 steps in calls of 3 run 12); calls
+    that divide it train exactly the steps that one step per call trains.
+    """
+    return max(n for n in range(1, min(steps_per_epoch, steps_per_execution) + 1)
+               if steps_per_epoch % n == 0)
+
+
 def checkpoint_to_resume(checkpoint_dir, effective, args, strategy, name):
     """The checkpoint state this run continues from, or None to start afresh.
 
@@ -107,7 +119,8 @@ def apply_flags(config, args, task):
     """The config as the flags change it (the common ones, then the task's)."""
     config = dict(config, epochs=args.epochs, runs=args.runs, batch_size=args.batch_size,
                   learning_rate=args.learning_rate, seed=args.seed,
-                  gradient_clip_norm=args.gradient_clip_norm or None)
+                  gradient_clip_norm=args.gradient_clip_norm or None,
+                  steps_per_execution=args.steps_per_execution)
     return task.apply_flags(config, args)
 
 
@@ -147,6 +160,11 @@ def _run_experiment(config, args, strategy, task):
     data = task.load_data(config, args)
     steps_per_epoch = task.steps_per_epoch(config, data)
     jit_compile = args.jit
+    steps_per_execution = steps_per_call(steps_per_epoch, config["steps_per_execution"])
+    if steps_per_execution != config["steps_per_execution"]:
+        print(f"[{name}] note: {steps_per_execution} steps per call of the training function, "
+              f"the largest number up to the {config['steps_per_execution']} asked for that "
+              f"divides the {steps_per_epoch} steps of an epoch", flush=True)
     if jit_compile and not distribution.supports_xla(strategy):
         print(f"[{name}] note: XLA has no cross-device collectives on CPUs, so the "
               f"{args.strategy} strategy trains without XLA here", flush=True)
@@ -178,7 +196,8 @@ def _run_experiment(config, args, strategy, task):
             model = task.build_model(config, seed)
             model.compile(optimizer=make_optimizer(config, steps_per_epoch * config["epochs"],
                                                    steps_per_epoch),
-                          jit_compile=jit_compile)
+                          jit_compile=jit_compile,
+                          steps_per_execution=steps_per_execution)
             model.optimizer.build(model.trainable_variables)
         initial_epoch, history, wall_offset = 0, None, 0.0
         if state is not None:
