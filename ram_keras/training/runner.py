@@ -161,7 +161,13 @@ def _run_experiment(config, args, strategy, task):
     steps_per_epoch = task.steps_per_epoch(config, data)
     jit_compile = args.jit
     steps_per_execution = steps_per_call(steps_per_epoch, config["steps_per_execution"])
-    if steps_per_execution != config["steps_per_execution"]:
+    if steps_per_execution > 1 and args.strategy in ("mirrored", "multi_worker"):
+        # Keras's loop of several steps per call fails to run under these strategies
+        # (TensorFlow 2.21: "You must feed a value for placeholder tensor ... while/cond").
+        print(f"[{name}] note: the {args.strategy} strategy trains one step per call of the "
+              "training function (several per call fail under it)", flush=True)
+        steps_per_execution = 1
+    elif steps_per_execution != config["steps_per_execution"]:
         print(f"[{name}] note: {steps_per_execution} steps per call of the training function, "
               f"the largest number up to the {config['steps_per_execution']} asked for that "
               f"divides the {steps_per_epoch} steps of an epoch", flush=True)
