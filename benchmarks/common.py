@@ -68,3 +68,33 @@ def write_json(path, report):
         with open(path, "w") as f:
             json.dump(report, f, indent=2)
             f.write("\n")
+
+
+def timed_fit(model, dataset, steps):
+    """`(ms_per_step, fit_ms_per_step)` of `model.fit(dataset, steps_per_epoch=steps)`.
+
+    The first is the steady rate: from the end of the first call of the
+    compiled function to the end of the last (Keras calls `on_train_batch_end`
+    once per call). The second divides the whole `fit` call, which also holds
+    the set-up of the input iterator and its tear-down at the end: tearing down
+    an iterator that still has batches in flight has taken 0 to 3 s on this
+    machine, at random, which halved some earlier throughput figures.
+    """
+    import time
+
+    import keras
+
+    stamps = []
+
+    class StepClock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            stamps.append((batch, time.perf_counter()))
+
+    start = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[StepClock()])
+    fit_seconds = time.perf_counter() - start
+    (first_batch, first), (last_batch, last) = stamps[0], stamps[-1]
+    if last_batch == first_batch:
+        raise ValueError(f"{steps} steps make only one call of the training function: "
+                         "time more steps")
+    return 1000 * (last - first) / (last_batch - first_batch), 1000 * fit_seconds / steps

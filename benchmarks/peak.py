@@ -55,6 +55,56 @@ def matmul_peak(size=2048, seconds=3.0):
             "peak_gflops": round(max(tensorflow_rate, numpy_rate), 1)}
 
 
+def kernel_shapes(model):
+    """`(inputs, outputs)` of every kernel of `model` (the products `training_flops_per_image`
+    counts)."""
+    return [tuple(w.shape) for w in model.trainable_weights if len(w.shape) == 2]
+
+
+def step_products_rate(model, batch_size, seconds=3.0):
+    """`{"tensorflow_gflops", "numpy_gflops", "best_gflops"}`: the rate of a training step's
+    own products alone, at its shapes.
+
+    Per glimpse and kernel `(i, o)`: the forward product `(batch, i) @ (i, o)` and the
+    two backward ones, `(batch, o) @ (o, i)` and `(i, batch) @ (batch, o)`, with
+    separate random operands per glimpse (nothing to share between them), timed in
+    TensorFlow-XLA (one compiled function) and in numpy. This is a ceiling for the
+    step at that batch size: a 128x256 by 256x256 product runs far below the rate of
+    a 2048x2048 one.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    steps = model.num_steps * model.paths_per_input
+    operands = []
+    for _ in range(steps):
+        for inputs, outputs in kernel_shapes(model):
+            operands.append(tuple(rng.standard_normal(shape, dtype=np.float32) for shape in (
+                (batch_size, inputs), (inputs, outputs), (batch_size, outputs))))
+    flops = float(sum(3 * 2 * batch_size * w.shape[0] * w.shape[1] for _, w, _ in operands))
+
+    def numpy_products():
+        for x, w, dy in operands:
+            x @ w, dy @ w.T, x.T @ dy
+
+    @tf.function(jit_compile=True)
+    def tensorflow_products(tensors):
+        total = tf.constant(0.0)
+        for x, w, dy in tensors:
+            for product in (tf.matmul(x, w), tf.matmul(dy, w, transpose_b=True),
+                            tf.matmul(x, dy, transpose_a=True)):
+                total += tf.reduce_sum(product)
+        return total
+
+    tensors = [tuple(tf.constant(a) for a in triple) for triple in operands]
+    tensorflow_rate = _best_rate(lambda: tensorflow_products(tensors).numpy(), flops, seconds)
+    numpy_rate = _best_rate(numpy_products, flops, seconds)
+    return {"batch_size": batch_size, "tensorflow_gflops": round(tensorflow_rate, 1),
+            "numpy_gflops": round(numpy_rate, 1),
+            "best_gflops": round(max(tensorflow_rate, numpy_rate), 1)}
+
+
 def training_flops_per_image(model):
     """FLOPs of one training step per input image (see the module docstring)."""
     per_glimpse = 0
