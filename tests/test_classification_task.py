@@ -1,6 +1,10 @@
 """The classification task part: its three metrics, its data and its validation split."""
 
+import json
+
 import numpy as np
+
+from helpers import run_main
 
 from ram_keras.tasks.classification import (
     ClassificationTask,
@@ -75,6 +79,33 @@ def test_validation_and_test_images_are_fixed_canvases_of_their_own_digits():
     # The validation digits are the last 10,000 training digits, never trained on.
     assert len(task.load_data(read_config_module("run_mnist")).x_train) == 50000
     assert task.steps_per_epoch(dict(config, batch_size=32), data) == 4
+
+
+def test_a_final_model_trains_on_all_60000_digits_without_validation(tiny_config_path,
+                                                                    tmp_path):
+    from ram_keras.data import load_mnist
+
+    task = ClassificationTask()
+    config = dict(read_config_module("run_mnist"), validation_digits=0)
+    data = task.load_data(config)
+    (x_train, _), _ = load_mnist()
+    np.testing.assert_array_equal(data.x_train, x_train)
+    assert len(data.y_validation) == 0 and task.validation_data(config, data) is None
+    held_out = task.load_data(dict(config, validation_digits=2000))
+    assert len(held_out.x_train) == 58000 and len(held_out.y_validation) == 2000
+    # Through the runner: no validation pass, the test set at the end.
+    result = run_main(tiny_config_path, "--limit", "320", "--eval-limit", "200", "--epochs", "2",
+                      "--validation-digits", "0", "--out", str(tmp_path), "--verbose", "0")
+    assert result.code == 0, result.stderr[-2000:]
+    assert "none held out for validation" in result.stdout
+    results = json.loads((tmp_path / "results/run_tiny/results.json").read_text())
+    assert results["config"]["validation_digits"] == 0
+    run = results["runs"][0]
+    assert not any(key.startswith("val_") for key in run["history"])
+    assert run["history"]["epoch"] == [1, 2]
+    assert not any(key.startswith("validation") for key in run["final"])
+    assert 0.0 <= run["final"]["test_error_percent"] <= 100.0
+    assert run["final"]["first_epoch_reaching_target"] is None
 
 
 def test_pictures_for_tensorboard(tiny_run):

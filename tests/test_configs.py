@@ -12,7 +12,7 @@ from ram_keras.training.configs import (
 )
 
 SHIPPED = ["run_catch", "run_cluttered100_mnist", "run_cluttered_mnist", "run_mnist",
-           "run_mnist_fast", "run_translated_mnist"]
+           "run_mnist_fast", "run_mnist_fast_all_digits", "run_translated_mnist"]
 
 
 def test_the_shipped_configs_are_listed_and_valid():
@@ -53,6 +53,8 @@ def test_a_config_by_path_and_unknown_names(tmp_path):
     ({"learning_rate_schedule": "linear"}, "learning_rate_schedule"),
     ({"gradient_clip_norm": -1}, "gradient_clip_norm"),
     ({"steps_per_execution": 0}, "steps_per_execution"),
+    ({"validation_digits": -1}, "validation_digits"),
+    ({"validation_digits": 60000}, "validation_digits"),
     ({"steps_per_execution": 2.0}, "steps_per_execution"),
     ({"evaluation_paths": -1}, "evaluation_paths"),
 ])

@@ -2,6 +2,7 @@
 
 from ram_keras.data.canvases import make_canvases, make_fixed_canvases
 from ram_keras.data.mnist import (
+    VALIDATION_SIZE,
     DatasetNotFoundError,
     load_mnist,
     split_validation,
@@ -12,6 +13,7 @@ from ram_keras.data.pipelines import make_dataset
 __all__ = [
     "make_canvases",
     "make_fixed_canvases",
+    "VALIDATION_SIZE",
     "DatasetNotFoundError",
     "load_mnist",
     "split_validation",

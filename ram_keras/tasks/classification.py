@@ -1,7 +1,10 @@
 """Classification: centred, translated and cluttered MNIST, for the runner and for evaluate.py.
 
 Data: the standard MNIST with its last 10,000 training digits held out for
-validation (`ram_keras.data.split_validation`). Training digits are shifted
+validation (`ram_keras.data.split_validation`; the config setting
+`validation_digits`, default 10,000, or `--validation-digits N`). With 0, a
+final model trains on all 60,000 digits once a recipe has been chosen on
+validation: no validation pass, and the test set reports at the end. Training digits are shifted
 (centred task) or placed and cluttered (canvas tasks) afresh every epoch; the
 validation and test canvases are fixed by `validation_seed` and `test_seed`,
 their clutter cut from their own digits. Every epoch ends with the
@@ -20,6 +23,7 @@ import math
 import numpy as np
 
 from ram_keras.data import (
+    VALIDATION_SIZE,
     load_mnist,
     make_dataset,
     make_fixed_canvases,
@@ -114,6 +118,11 @@ class ClassificationTask:
         if config["dataset"] not in DATASETS:
             raise ConfigError(f"Config dataset must be one of {DATASETS}, got "
                               f"{config['dataset']!r}.")
+        held_out = config.get("validation_digits", VALIDATION_SIZE)
+        if isinstance(held_out, bool) or not isinstance(held_out, int) or \
+                not 0 <= held_out < 60000:
+            raise ConfigError("Config setting 'validation_digits' must be an integer in "
+                              f"[0, 60000), got {held_out!r}.")
         if config["evaluation_paths"] < 0:
             raise ConfigError("Config setting 'evaluation_paths' must be >= 0, got "
                               f"{config['evaluation_paths']}.")
@@ -140,6 +149,11 @@ class ClassificationTask:
         parser.add_argument("--eval-limit", type=cli.positive_int, default=None,
                             help="evaluate on only the first N validation and test images "
                                  "(quick checks; default: all)")
+        parser.add_argument("--validation-digits", type=cli.non_negative_int, default=None,
+                            help="training digits held out for validation, the last ones; 0 "
+                                 "trains a final model on all 60,000 and skips validation "
+                                 "(default: the config's, "
+                                 f"{config.get('validation_digits', VALIDATION_SIZE)})")
         parser.add_argument("--glimpses", type=cli.positive_int, default=None,
                             help="glimpses per image (default: the config's, "
                                  f"{config['model'].get('num_glimpses')})")
@@ -159,7 +173,10 @@ class ClassificationTask:
             model["location_std"] = args.location_std
         if getattr(args, "random_glimpses", False):
             model["location_policy"] = "random"
-        return dict(config, model=model)
+        config = dict(config, model=model)
+        if getattr(args, "validation_digits", None) is not None:
+            config["validation_digits"] = args.validation_digits
+        return config
 
     def run_settings(self, args):
         """Flags that change a run without being config settings (recorded with it)."""
@@ -171,7 +188,12 @@ class ClassificationTask:
         limit = getattr(args, "limit", None)
         eval_limit = getattr(args, "eval_limit", None)
         (x_train, y_train), (x_test, y_test) = load_mnist()
-        (x_train, y_train), (x_validation, y_validation) = split_validation(x_train, y_train)
+        held_out = config.get("validation_digits", VALIDATION_SIZE)
+        if held_out:
+            (x_train, y_train), (x_validation, y_validation) = split_validation(
+                x_train, y_train, held_out)
+        else:
+            x_validation, y_validation = x_train[:0], y_train[:0]
         x_train, y_train = x_train[:limit], y_train[:limit]
         x_validation, y_validation = x_validation[:eval_limit], y_validation[:eval_limit]
         x_test, y_test = x_test[:eval_limit], y_test[:eval_limit]
@@ -195,6 +217,9 @@ class ClassificationTask:
                             epochs=config["epochs"], first_epoch=first_epoch, **canvas)
 
     def validation_data(self, config, data):
+        """The validation images for the pass after every epoch; None without any."""
+        if not len(data.y_validation):
+            return None
         return make_dataset(data.x_validation, data.y_validation, 1000)
 
     # ------------------------------------------------------------------ model
@@ -212,8 +237,9 @@ class ClassificationTask:
         """The three metrics on the validation and on the test set."""
         paths = config["evaluation_paths"]
         final = {"evaluation_paths": paths}
-        final.update(error_report(evaluate_classifier(
-            model, data.x_validation, data.y_validation, paths), "validation"))
+        if len(data.y_validation):
+            final.update(error_report(evaluate_classifier(
+                model, data.x_validation, data.y_validation, paths), "validation"))
         final.update(error_report(evaluate_classifier(model, data.x_test, data.y_test, paths),
                                   "test"))
         return final
@@ -227,9 +253,13 @@ class ClassificationTask:
         return first_epoch_reaching(history, "val_accuracy", 1.0 - paper / 100.0 - 1e-9)
 
     def describe_training(self, config, data):
+        if not len(data.y_validation):
+            return f"{len(data.x_train)} training images, none held out for validation"
         return f"{len(data.x_train)} training images"
 
     def describe_final(self, final):
+        if "validation_error_percent" not in final:
+            return describe_errors(final, "test")
         return f"{describe_errors(final, 'validation')}; {describe_errors(final, 'test')}"
 
     def pictures(self, model, config, data):
@@ -237,8 +267,10 @@ class ClassificationTask:
         from ram_keras.viz import glimpses
         from ram_keras.viz.figures import figure_to_png
 
-        images = to_float_images(data.x_validation[:PICTURE_IMAGES])
-        labels = data.y_validation[:PICTURE_IMAGES]
+        # The validation images; the test images' pictures when none are held out.
+        x, y = ((data.x_validation, data.y_validation) if len(data.y_validation)
+                else (data.x_test, data.y_test))
+        images, labels = to_float_images(x[:PICTURE_IMAGES]), y[:PICTURE_IMAGES]
         trace = glimpses.trace_glimpses(model, images, deterministic=True)
         return {
             "glimpses": [figure_to_png(glimpses.draw_glimpse_figure(trace, i, int(labels[i])))
@@ -257,6 +289,9 @@ class ClassificationTask:
         data = self.load_data(config)
         images, labels = ((data.x_test, data.y_test) if split == "test"
                           else (data.x_validation, data.y_validation))
+        if not len(labels):
+            raise ConfigError(f"{config['name']} holds no {split} images "
+                              "(validation_digits is 0): use --split test")
         report = {"split": split, "images": int(len(labels)), "evaluation_paths": paths}
         report.update(error_report(evaluate_classifier(model, images, labels, paths), split))
         count = min(EVALUATE_PICTURES if args.samples is None else args.samples, len(labels))

@@ -232,7 +232,9 @@ def _run_experiment(config, args, strategy, task):
                   f"{steps_per_epoch} steps{resumed}", flush=True)
             train_data = distribution.shard_by_data(
                 task.training_data(config, data, seed, initial_epoch))
-            validation_data = distribution.shard_by_data(task.validation_data(config, data))
+            validation_data = task.validation_data(config, data)
+            if validation_data is not None:
+                validation_data = distribution.shard_by_data(validation_data)
             try:
                 model.fit(train_data, epochs=config["epochs"], initial_epoch=initial_epoch,
                           shuffle=False, steps_per_epoch=steps_per_epoch,
