@@ -98,3 +98,35 @@ def timed_fit(model, dataset, steps):
         raise ValueError(f"{steps} steps make only one call of the training function: "
                          "time more steps")
     return 1000 * (last - first) / (last_batch - first_batch), 1000 * fit_seconds / steps
+
+
+def alternating_rounds(models, rounds):
+    """ms per step of each of `models` (`{name: (model, dataset, steps)}`, warmed up), timed
+    with `timed_fit` in alternating rounds (A B, then B A, ...), so that this machine's drift
+    falls on all alike. Returns `{name: [ms per step of every round]}`."""
+    names = list(models)
+    ms_per_step = {name: [] for name in names}
+    for round_index in range(rounds):
+        for name in names if round_index % 2 == 0 else names[::-1]:
+            model, dataset, steps = models[name]
+            ms_per_step[name].append(timed_fit(model, dataset, steps)[0])
+        print(f"round {round_index + 1}: " + ", ".join(
+            f"{name} {ms_per_step[name][-1]:.2f} ms/step" for name in names), flush=True)
+    return ms_per_step
+
+
+def paired_report(ms_per_step):
+    """Medians per name, and the median over rounds of each one's speed-up over the first."""
+    import statistics
+
+    names = list(ms_per_step)
+    reference = names[0]
+    return {
+        "ms_per_step": {name: [round(t, 3) for t in ms_per_step[name]] for name in names},
+        "median_ms_per_step": {name: round(statistics.median(ms_per_step[name]), 3)
+                               for name in names},
+        f"median_speedup_over_{reference}": {
+            name: round(statistics.median(
+                a / b for a, b in zip(ms_per_step[reference], ms_per_step[name])), 3)
+            for name in names[1:]},
+    }

@@ -19,11 +19,10 @@ running skews it.
 
 import argparse
 import os
-import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import machine, timed_fit, training_setup, write_json  # noqa: E402
+from common import alternating_rounds, machine, paired_report, training_setup, write_json  # noqa: E402
 
 
 def value_list(text):
@@ -52,28 +51,21 @@ def main(argv=None):
         model.fit(dataset, steps_per_epoch=warmup, epochs=1, verbose=0)
         models[value] = (model, dataset, steps)
 
-    ms_per_step = {value: [] for value in args.values}
-    for round_index in range(args.rounds):
-        order = args.values if round_index % 2 == 0 else args.values[::-1]
-        for value in order:
-            model, dataset, steps = models[value]
-            ms_per_step[value].append(timed_fit(model, dataset, steps)[0])
-        print(f"round {round_index + 1}: " + ", ".join(
-            f"{value} per call {ms_per_step[value][-1]:.2f} ms/step" for value in args.values),
-            flush=True)
-
+    timings = alternating_rounds(
+        {f"{value} per call": models[value] for value in args.values}, args.rounds)
+    paired = paired_report(timings)
     reference = args.values[0]
+
+    def by_value(table):
+        return {int(name.split()[0]): figure for name, figure in table.items()}
+
     report = {
         "config": config["name"], "batch_size": config["batch_size"], "rounds": args.rounds,
         "timed_steps_per_round": {value: models[value][2] for value in args.values},
-        "ms_per_step": {value: [round(t, 3) for t in ms_per_step[value]]
-                        for value in args.values},
-        "median_ms_per_step": {value: round(statistics.median(ms_per_step[value]), 3)
-                               for value in args.values},
-        f"median_speedup_over_{reference}": {
-            value: round(statistics.median(
-                a / b for a, b in zip(ms_per_step[reference], ms_per_step[value])), 3)
-            for value in args.values[1:]},
+        "ms_per_step": by_value(paired["ms_per_step"]),
+        "median_ms_per_step": by_value(paired["median_ms_per_step"]),
+        f"median_speedup_over_{reference}": by_value(
+            paired[f"median_speedup_over_{reference} per call"]),
         **machine(),
     }
     speedups = report[f"median_speedup_over_{reference}"]

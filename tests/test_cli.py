@@ -48,20 +48,26 @@ def test_training_flags_defaults_and_resume_restart_exclusive(capsys):
     assert (args.out, args.verbose, args.resume, args.restart) == (".", None, False, False)
     assert (args.epochs, args.batch_size, args.seed, args.jit, args.strategy) == (
         7, 64, 3, False, "default")
-    assert args.gradient_clip_norm == 0.0
+    assert args.gradient_clip_norm == 0.0 and args.weight_averaging == 0.0
     args = parser.parse_args(["--out", "elsewhere", "--verbose", "2", "--resume"])
     assert (args.out, args.verbose, args.resume) == ("elsewhere", 2, True)
     clipped = argparse.ArgumentParser(prog="run_y")
     cli.add_training_flags(clipped, dict(config, gradient_clip_norm=5.0))
     assert clipped.parse_args([]).gradient_clip_norm == 5.0
     assert clipped.parse_args(["--gradient-clip-norm", "0"]).gradient_clip_norm == 0.0
-    for argv in (["--resume", "--restart"], ["--verbose", "3"], ["--gradient-clip-norm", "-1"]):
+    averaged = argparse.ArgumentParser(prog="run_z")
+    cli.add_training_flags(averaged, dict(config, weight_averaging=0.999))
+    assert averaged.parse_args([]).weight_averaging == 0.999
+    assert averaged.parse_args(["--weight-averaging", "0"]).weight_averaging == 0.0
+    for argv in (["--resume", "--restart"], ["--verbose", "3"], ["--gradient-clip-norm", "-1"],
+                 ["--weight-averaging", "1"]):
         with pytest.raises(SystemExit) as exit_info:
             parser.parse_args(argv)
         assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "not allowed with argument --resume" in err and "invalid choice: 3" in err
     assert "must be a finite number >= 0, got -1" in err
+    assert "must be 0 or a number in (0, 1), got 1" in err
 
 
 def test_os_error_message_is_one_line_with_the_file():

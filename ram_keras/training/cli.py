@@ -44,6 +44,14 @@ def positive_float(text):
     return value
 
 
+def momentum_or_zero(text):
+    """argparse type: 0 or a float in (0, 1)."""
+    value = non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be 0 or a number in (0, 1), got {text}")
+    return value
+
+
 def non_negative_float(text):
     """argparse type: a finite float >= 0."""
     try:
@@ -89,6 +97,11 @@ def add_training_flags(parser, config):
                         default=float(config.get("gradient_clip_norm") or 0.0),
                         help="clip each update's gradients to this global norm; 0 does not "
                              "clip (default %(default)s)")
+    parser.add_argument("--weight-averaging", type=momentum_or_zero,
+                        default=float(config.get("weight_averaging") or 0.0),
+                        help="validate and keep a moving average of the weights with this "
+                             "momentum (0.999 averages about the last 1,000 updates); 0 keeps "
+                             "the last weights (default %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=config["seed"],
                         help="seed of the first run (default %(default)s)")
     add_output_flags(parser)

@@ -19,6 +19,8 @@ Settings every config has:
 and optional ones for every task: `learning_rate_schedule` (`cosine`, the
 default, `constant` or `staircase`) with `final_learning_rate_fraction`,
 `staircase_decay_rate`, `staircase_steps`; `gradient_clip_norm` (global norm);
+`weight_averaging` (momentum in (0, 1) of a moving average of the weights that is
+validated and saved instead of the last weights, `ram_keras.training.averaging`);
 `jit_compile`; `steps_per_execution` (training steps per call of the compiled
 function, as in `keras.Model.compile`: fewer calls from Python, the same
 training; the runner uses the largest number up to it that divides an epoch's
@@ -129,6 +131,12 @@ def check_common_settings(config):
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
                              or not clip > 0):
         raise ConfigError(f"Config gradient_clip_norm must be a number > 0, got {clip!r}.")
+    momentum = config.get("weight_averaging")
+    if momentum is not None and (isinstance(momentum, bool)
+                                 or not isinstance(momentum, (int, float))
+                                 or not 0 < momentum < 1):
+        raise ConfigError("Config weight_averaging must be None or a momentum in (0, 1), "
+                          f"got {momentum!r}.")
     return config
 
 

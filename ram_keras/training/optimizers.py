@@ -1,4 +1,4 @@
-"""Adam with the learning-rate schedule and gradient clipping a config asks for."""
+"""Adam with the learning-rate schedule, gradient clipping and weight averaging a config asks for."""
 
 import keras
 from keras import ops
@@ -63,7 +63,11 @@ def learning_rate_schedule(config, total_steps, steps_per_epoch):
 
 
 def make_optimizer(config, total_steps, steps_per_epoch):
-    """Adam with the config's schedule, clipped to `gradient_clip_norm` (global norm) if set."""
+    """Adam with the config's schedule, clipped to `gradient_clip_norm` (global norm) if set,
+    keeping a moving average of the weights with momentum `weight_averaging` if set
+    (`ram_keras.training.averaging`)."""
+    momentum = config.get("weight_averaging")
     return keras.optimizers.Adam(
         learning_rate=learning_rate_schedule(config, total_steps, steps_per_epoch),
-        global_clipnorm=config.get("gradient_clip_norm"))
+        global_clipnorm=config.get("gradient_clip_norm"),
+        use_ema=bool(momentum), ema_momentum=float(momentum) if momentum else 0.99)

@@ -18,7 +18,9 @@ after the flags), `reference` (task figures such as a random agent's), and
 `wall_time_s`, `train_<metric>` of the sampled episodes, `val_<metric>` of the
 validation data with the deterministic policy), `final` (the task's final
 evaluation on the validation and the test data, and the first epoch reaching
-the config's target), `model_path`, `train_wall_time_s` and `wall_time_s`;
+the config's target), `final_without_averaging` (with `weight_averaging`: the
+same evaluation of the last weights instead of their average), `model_path`,
+`train_wall_time_s` and `wall_time_s`;
 and `summary`, the mean and std over runs of every number in `final`.
 """
 
@@ -34,6 +36,7 @@ from ram_keras.data import DatasetNotFoundError
 from ram_keras.saving import save_model
 from ram_keras.tasks import task_for
 from ram_keras.training import cli, distribution
+from ram_keras.training.averaging import AveragedWeights, holding_weights
 from ram_keras.training.checkpoints import (
     CheckpointError,
     EpochCheckpoint,
@@ -120,6 +123,7 @@ def apply_flags(config, args, task):
     config = dict(config, epochs=args.epochs, runs=args.runs, batch_size=args.batch_size,
                   learning_rate=args.learning_rate, seed=args.seed,
                   gradient_clip_norm=args.gradient_clip_norm or None,
+                  weight_averaging=args.weight_averaging or None,
                   steps_per_execution=args.steps_per_execution)
     return task.apply_flags(config, args)
 
@@ -222,6 +226,11 @@ def _run_experiment(config, args, strategy, task):
                 os.path.join(args.tensorboard, name, f"run{run_index}"),
                 pictures=lambda trained: task.pictures(trained, config, data),
                 pictures_every=cli.TENSORBOARD_PICTURES_EVERY))
+        averaging = AveragedWeights() if config.get("weight_averaging") else None
+        if averaging is not None:
+            # Before the recorder and the checkpoint: validation sees the average, they see
+            # the training weights back in place.
+            callbacks.insert(0, averaging)
         run["history"] = recorder.history
         results["runs"].append(run)
         start = time.time()
@@ -246,7 +255,15 @@ def _run_experiment(config, args, strategy, task):
                 write()
                 raise
         run["train_wall_time_s"] = round(recorder.wall_time(), 2)
+        if averaging is not None and averaging.last_weights is None:
+            # Resumed after the last epoch: fit did not run, so the average is not in yet.
+            averaging.last_weights = [v.numpy() for v in model.trainable_variables]
+            model.optimizer.finalize_variable_values(model.trainable_variables)
         run["final"] = task.final_evaluation(model, config, data)
+        if averaging is not None:
+            # What the averaging bought, on this same run: the last weights evaluated alike.
+            with holding_weights(model, averaging.last_weights):
+                run["final_without_averaging"] = task.final_evaluation(model, config, data)
         run["final"]["first_epoch_reaching_target"] = task.first_epoch_reaching_target(
             recorder.history, config)
         model_path = os.path.join(models_dir, f"run{run_index}.weights.h5")
