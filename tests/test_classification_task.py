@@ -118,3 +118,14 @@ def test_pictures_for_tensorboard(tiny_run):
     pictures = task.pictures(tiny_run.model(), config, task.load_data(config, Flags))
     assert len(pictures["glimpses"]) == 4 and len(pictures["gaze_overview"]) == 1
     assert all(png.startswith(b"\x89PNG") for png in pictures["glimpses"])
+
+
+def test_the_max_shift_flag_sets_the_training_shift():
+    from ram_keras.training import runner
+
+    task = ClassificationTask()
+    config = read_config_module("run_mnist")
+    assert config["max_shift"] == 2
+    for argv, shift in (([], 2), (["--max-shift", "0"], 0), (["--max-shift", "3"], 3)):
+        args = runner.parse_args(config, task, argv)
+        assert runner.apply_flags(config, args, task)["max_shift"] == shift

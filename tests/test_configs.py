@@ -54,6 +54,8 @@ def test_a_config_by_path_and_unknown_names(tmp_path):
     ({"gradient_clip_norm": -1}, "gradient_clip_norm"),
     ({"steps_per_execution": 0}, "steps_per_execution"),
     ({"weight_averaging": 1.0}, "weight_averaging"),
+    ({"max_shift": -1}, "max_shift"),
+    ({"max_shift": 1.5}, "max_shift"),
     ({"weight_averaging": 0}, "weight_averaging"),
     ({"weight_averaging": True}, "weight_averaging"),
     ({"validation_digits": -1}, "validation_digits"),

@@ -123,6 +123,9 @@ class ClassificationTask:
                 not 0 <= held_out < 60000:
             raise ConfigError("Config setting 'validation_digits' must be an integer in "
                               f"[0, 60000), got {held_out!r}.")
+        shift = config.get("max_shift", 0)
+        if isinstance(shift, bool) or not isinstance(shift, int) or shift < 0:
+            raise ConfigError(f"Config setting 'max_shift' must be an integer >= 0, got {shift!r}.")
         if config["evaluation_paths"] < 0:
             raise ConfigError("Config setting 'evaluation_paths' must be >= 0, got "
                               f"{config['evaluation_paths']}.")
@@ -160,6 +163,10 @@ class ClassificationTask:
         parser.add_argument("--location-std", type=cli.positive_float, default=None,
                             help="standard deviation of the location policy (default: the "
                                  f"config's, {config['model'].get('location_std')})")
+        parser.add_argument("--max-shift", type=cli.non_negative_int, default=None,
+                            help="shift each training image by up to N pixels per axis, drawn "
+                                 "afresh every epoch; 0 does not shift (default: the config's, "
+                                 f"{config.get('max_shift', 0)})")
         parser.add_argument("--random-glimpses", action="store_true",
                             help="ablation: uniformly random glimpse locations instead of the "
                                  "learned policy")
@@ -176,6 +183,8 @@ class ClassificationTask:
         config = dict(config, model=model)
         if getattr(args, "validation_digits", None) is not None:
             config["validation_digits"] = args.validation_digits
+        if getattr(args, "max_shift", None) is not None:
+            config["max_shift"] = args.max_shift
         return config
 
     def run_settings(self, args):
