@@ -54,6 +54,20 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     return (config, model, dataset, data) if with_data else (config, model, dataset)
 
 
+def named_changes(text):
+    """argparse type: `NAME=JSON` (a dict of config settings) -> `(name, changes)`."""
+    import argparse
+
+    name, _, spec = text.partition("=")
+    try:
+        changes = json.loads(spec)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"needs NAME=JSON, got {text!r}") from None
+    if not name or not isinstance(changes, dict):
+        raise argparse.ArgumentTypeError(f"needs NAME=JSON object, got {text!r}")
+    return name, changes
+
+
 def machine():
     """What the figures were measured on."""
     import tensorflow as tf

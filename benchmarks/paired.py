@@ -17,29 +17,18 @@ over the reference. Run it alone: on 2 cores anything else running skews it.
 """
 
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import alternating_rounds, machine, paired_report, training_setup, write_json  # noqa: E402,E501
-
-
-def variant(text):
-    name, _, changes = text.partition("=")
-    try:
-        changes = json.loads(changes)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"{text!r}: not NAME=JSON ({error})") from None
-    if not name or not isinstance(changes, dict):
-        raise argparse.ArgumentTypeError(f"{text!r}: not NAME={{settings}}")
-    return name, changes
+from common import (alternating_rounds, machine, named_changes, paired_report,  # noqa: E402
+                    training_setup, write_json)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="run_mnist")
-    parser.add_argument("--variant", type=variant, action="append", required=True,
+    parser.add_argument("--variant", type=named_changes, action="append", required=True,
                         help="NAME=JSON settings; two or more, the first is the reference")
     parser.add_argument("--steps", type=int, default=230, help="timed steps per round")
     parser.add_argument("--rounds", type=int, default=6)

@@ -35,7 +35,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import REPO, machine, training_setup, write_json  # noqa: E402
+from common import REPO, machine, named_changes, training_setup, write_json  # noqa: E402
 
 # Hypotheses from the best public port and the literature (RAM_NOTES.md, issue 14): each
 # changes the committed config in one respect.
@@ -128,24 +128,13 @@ def table(reports, budget_minutes):
     return "\n".join(lines)
 
 
-def parse_extra(text):
-    name, _, spec = text.partition("=")
-    try:
-        changes = json.loads(spec)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--extra needs NAME=JSON, got {text!r}") from None
-    if not name or not isinstance(changes, dict):
-        raise argparse.ArgumentTypeError(f"--extra needs NAME=JSON object, got {text!r}")
-    return name, changes
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="run_translated_mnist")
     parser.add_argument("--budget-minutes", type=float, default=10.0)
     parser.add_argument("--candidates", default=",".join(CANDIDATES),
                         help="comma-separated names of CANDIDATES (default: all)")
-    parser.add_argument("--extra", type=parse_extra, action="append", default=[],
+    parser.add_argument("--extra", type=named_changes, action="append", default=[],
                         help="another candidate, NAME=JSON of its changes (repeatable)")
     parser.add_argument("--calibration-steps", type=int, default=60)
     parser.add_argument("--out", default=None,
