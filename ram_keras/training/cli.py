@@ -102,6 +102,15 @@ def add_training_flags(parser, config):
                         help="validate and keep a moving average of the weights with this "
                              "momentum (0.999 averages about the last 1,000 updates); 0 keeps "
                              "the last weights (default %(default)s)")
+    parser.add_argument("--final-location-std", type=positive_float,
+                        default=config.get("final_location_std"),
+                        help="train the last --final-location-std-epochs epochs with this "
+                             "location-policy std (default: the config's, "
+                             f"{config.get('final_location_std')}: no such phase)")
+    parser.add_argument("--final-location-std-epochs", type=positive_int,
+                        default=config.get("final_location_std_epochs"),
+                        help="epochs at the end trained with --final-location-std (default: "
+                             "the config's, %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=config["seed"],
                         help="seed of the first run (default %(default)s)")
     add_output_flags(parser)

@@ -21,6 +21,8 @@ default, `constant` or `staircase`) with `final_learning_rate_fraction`,
 `staircase_decay_rate`, `staircase_steps`; `gradient_clip_norm` (global norm);
 `weight_averaging` (momentum in (0, 1) of a moving average of the weights that is
 validated and saved instead of the last weights, `ram_keras.training.averaging`);
+`final_location_std` with `final_location_std_epochs` (the last epochs train with a
+narrower location policy, `ram_keras.training.location_std`);
 `jit_compile`; `steps_per_execution` (training steps per call of the compiled
 function, as in `keras.Model.compile`: fewer calls from Python, the same
 training; the runner uses the largest number up to it that divides an epoch's
@@ -131,6 +133,17 @@ def check_common_settings(config):
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
                              or not clip > 0):
         raise ConfigError(f"Config gradient_clip_norm must be a number > 0, got {clip!r}.")
+    final_std = config.get("final_location_std")
+    final_epochs = config.get("final_location_std_epochs")
+    if final_std is not None or final_epochs is not None:
+        if isinstance(final_std, bool) or not isinstance(final_std, (int, float)) \
+                or not final_std > 0:
+            raise ConfigError("Config final_location_std must be a number > 0 (with "
+                              f"final_location_std_epochs), got {final_std!r}.")
+        if isinstance(final_epochs, bool) or not isinstance(final_epochs, int) \
+                or not 1 <= final_epochs <= config["epochs"]:
+            raise ConfigError("Config final_location_std_epochs must be an integer in "
+                              f"[1, epochs] (with final_location_std), got {final_epochs!r}.")
     momentum = config.get("weight_averaging")
     if momentum is not None and (isinstance(momentum, bool)
                                  or not isinstance(momentum, (int, float))

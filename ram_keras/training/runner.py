@@ -37,6 +37,7 @@ from ram_keras.saving import save_model
 from ram_keras.tasks import task_for
 from ram_keras.training import cli, distribution
 from ram_keras.training.averaging import AveragedWeights, holding_weights
+from ram_keras.training.location_std import FinalLocationStd
 from ram_keras.training.checkpoints import (
     CheckpointError,
     EpochCheckpoint,
@@ -124,6 +125,8 @@ def apply_flags(config, args, task):
                   learning_rate=args.learning_rate, seed=args.seed,
                   gradient_clip_norm=args.gradient_clip_norm or None,
                   weight_averaging=args.weight_averaging or None,
+                  final_location_std=args.final_location_std,
+                  final_location_std_epochs=args.final_location_std_epochs,
                   steps_per_execution=args.steps_per_execution)
     return task.apply_flags(config, args)
 
@@ -226,6 +229,10 @@ def _run_experiment(config, args, strategy, task):
                 os.path.join(args.tensorboard, name, f"run{run_index}"),
                 pictures=lambda trained: task.pictures(trained, config, data),
                 pictures_every=cli.TENSORBOARD_PICTURES_EVERY))
+        if config.get("final_location_std") is not None:
+            callbacks.insert(0, FinalLocationStd(
+                config["final_location_std"],
+                config["epochs"] - config["final_location_std_epochs"]))
         averaging = AveragedWeights() if config.get("weight_averaging") else None
         if averaging is not None:
             # Before the recorder and the checkpoint: validation sees the average, they see
