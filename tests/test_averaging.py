@@ -1,15 +1,10 @@
 """Weight averaging: the average against a numpy reference, validation on it, training untouched."""
 
-import argparse
-import json
-
 import keras
 import numpy as np
 import pytest
 
-from helpers import run_main, small_classifier, write_tiny_config
-from ram_keras import load_model
-from ram_keras.tasks.classification import ClassificationTask, evaluate_classifier
+from helpers import small_classifier
 from ram_keras.training.averaging import AveragedWeights, holding_weights
 from ram_keras.training.optimizers import make_optimizer
 
@@ -106,25 +101,3 @@ def test_averaged_weights_refuses_an_optimizer_without_an_average():
     callback.set_model(model)
     with pytest.raises(ValueError, match="use_ema=True"):
         callback.on_test_begin()
-
-
-def test_the_runner_saves_the_average_and_reports_the_last_weights(tmp_path):
-    config = write_tiny_config(tmp_path, epochs=2)
-    out = tmp_path / "out"
-    result = run_main(config, "--limit", "320", "--eval-limit", "200", "--out", str(out),
-                      "--verbose", "0", "--weight-averaging", "0.9")
-    assert result.code == 0, result.stderr[-2000:]
-    results = json.loads((out / "results/run_tiny/results.json").read_text())
-    assert results["config"]["weight_averaging"] == 0.9
-    run = results["runs"][0]
-    final, last = run["final"], run["final_without_averaging"]
-    # The history and the final figures are the saved model's: the average.
-    assert final["validation_accuracy"] == pytest.approx(run["history"]["val_accuracy"][-1])
-    assert set(last) == set(final) - {"first_epoch_reaching_target"}
-    # The saved model is the average: evaluated afresh, it gives the final figures.
-    model = load_model(out / "models/run_tiny/run0.weights.h5")
-    data = ClassificationTask().load_data(results["config"],
-                                          argparse.Namespace(limit=320, eval_limit=200))
-    accuracy = evaluate_classifier(model, data.x_validation, data.y_validation, 0)
-    assert accuracy["accuracy"] == pytest.approx(final["validation_accuracy"])
-    assert final["validation_accuracy"] != last["validation_accuracy"]

@@ -226,3 +226,35 @@ def test_a_fresh_run_keeps_an_earlier_runs_model_and_results(tiny_run, tiny_conf
     from ram_keras.training.runner import keep_earlier_outputs
 
     assert keep_earlier_outputs(str(tmp_path / "none"), str(tmp_path / "none.json"), "x") == []
+
+
+def test_weight_averaging_and_a_final_std_through_the_runner(tmp_path):
+    """The saved model is the weight average (evaluated afresh it gives the final figures),
+    `final_without_averaging` reports the last weights, and the last epoch's narrower policy
+    std is in the saved model's config."""
+    import argparse
+
+    from ram_keras.tasks.classification import ClassificationTask, evaluate_classifier
+
+    config = write_tiny_config(tmp_path, epochs=2)
+    out = tmp_path / "out"
+    result = run_main(*command(config, out, "--weight-averaging", "0.9",
+                               "--final-location-std", "0.05",
+                               "--final-location-std-epochs", "1"))
+    assert result.code == 0, result.stderr[-2000:]
+    results = json.loads((out / "results/run_tiny/results.json").read_text())
+    assert results["config"]["weight_averaging"] == 0.9
+    assert (results["config"]["final_location_std"],
+            results["config"]["final_location_std_epochs"]) == (0.05, 1)
+    run = results["runs"][0]
+    final, last = run["final"], run["final_without_averaging"]
+    assert final["validation_accuracy"] == pytest.approx(run["history"]["val_accuracy"][-1])
+    assert set(last) == set(final) - {"first_epoch_reaching_target"}
+    assert final["validation_accuracy"] != last["validation_accuracy"]
+    model = load_model(out / "models/run_tiny/run0.weights.h5")
+    data = ClassificationTask().load_data(results["config"],
+                                          argparse.Namespace(limit=320, eval_limit=200))
+    accuracy = evaluate_classifier(model, data.x_validation, data.y_validation, 0)
+    assert accuracy["accuracy"] == pytest.approx(final["validation_accuracy"])
+    saved = json.loads((out / "models/run_tiny/run0.config.json").read_text())
+    assert saved["model"]["location_std"] == 0.05
