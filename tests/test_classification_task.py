@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from helpers import run_main
 
@@ -129,3 +130,19 @@ def test_the_max_shift_flag_sets_the_training_shift():
     for argv, shift in (([], 2), (["--max-shift", "0"], 0), (["--max-shift", "3"], 3)):
         args = runner.parse_args(config, task, argv)
         assert runner.apply_flags(config, args, task)["max_shift"] == shift
+
+
+def test_the_first_location_flag_sets_the_models_first_glimpse():
+    from ram_keras.training import runner
+
+    task = ClassificationTask()
+    config = read_config_module("run_mnist_fast")
+    assert config["model"].get("first_location", "policy") == "policy"
+    for argv, first in (([], "policy"), (["--first-location", "random"], "random"),
+                        (["--first-location", "centre"], "centre")):
+        args = runner.parse_args(config, task, argv)
+        changed = runner.apply_flags(config, args, task)
+        assert changed["model"].get("first_location", "policy") == first
+        assert task.build_model(changed, seed=0).glimpse_step.first_location == first
+    with pytest.raises(SystemExit):
+        runner.parse_args(config, task, ["--first-location", "corner"])

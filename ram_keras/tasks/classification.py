@@ -30,6 +30,7 @@ from ram_keras.data import (
     split_validation,
     to_float_images,
 )
+from ram_keras.layers.glimpse_step import FIRST_LOCATIONS
 from ram_keras.models import RecurrentAttentionModel
 from ram_keras.training import cli
 from ram_keras.training.configs import (
@@ -167,6 +168,12 @@ class ClassificationTask:
                             help="shift each training image by up to N pixels per axis, drawn "
                                  "afresh every epoch; 0 does not shift (default: the config's, "
                                  f"{config.get('max_shift', 0)})")
+        parser.add_argument("--first-location", choices=FIRST_LOCATIONS, default=None,
+                            help="where the first glimpse looks in training: policy (learned "
+                                 "from the empty core state), random (uniform; the "
+                                 "deterministic policy looks at the centre) or centre "
+                                 "(default: the config's, "
+                                 f"{config['model'].get('first_location', 'policy')})")
         parser.add_argument("--random-glimpses", action="store_true",
                             help="ablation: uniformly random glimpse locations instead of the "
                                  "learned policy")
@@ -178,6 +185,8 @@ class ClassificationTask:
             model["num_glimpses"] = args.glimpses
         if getattr(args, "location_std", None) is not None:
             model["location_std"] = args.location_std
+        if getattr(args, "first_location", None) is not None:
+            model["first_location"] = args.first_location
         if getattr(args, "random_glimpses", False):
             model["location_policy"] = "random"
         config = dict(config, model=model)
