@@ -26,8 +26,11 @@ def test_the_shipped_configs_are_listed_and_valid():
 def test_the_fast_centred_config_is_run_mnist_with_a_shorter_schedule():
     fast, full = load_config("run_mnist_fast"), load_config("run_mnist")
     assert fast["epochs"] < full["epochs"]
+    assert fast["learning_rate"] == full["learning_rate"] / 2
     differences = {key for key in set(fast) | set(full) if fast.get(key) != full.get(key)}
-    assert differences == {"name", "description", "epochs"}
+    assert differences == {"name", "description", "epochs", "learning_rate"}
+    final = load_config("run_mnist_fast_all_digits")
+    assert final["learning_rate"] == fast["learning_rate"] and final["validation_digits"] == 0
 
 
 def test_a_config_by_path_and_unknown_names(tmp_path):
