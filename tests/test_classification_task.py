@@ -78,7 +78,7 @@ def test_validation_and_test_images_are_fixed_canvases_of_their_own_digits():
     np.testing.assert_array_equal(data.x_validation, again.x_validation)
     assert not np.array_equal(data.x_validation, data.x_test)
     # The validation digits are the last 10,000 training digits, never trained on.
-    assert len(task.load_data(read_config_module("run_mnist")).x_train) == 50000
+    assert len(task.load_data(read_config_module("run_mnist_fast")).x_train) == 50000
     assert task.steps_per_epoch(dict(config, batch_size=32), data) == 4
 
 
