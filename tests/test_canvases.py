@@ -17,6 +17,30 @@ def test_shift_moves_digits_by_at_most_max_shift():
     assert len(set(zip(rows, cols))) > 10
 
 
+def test_shift_moves_every_channel_of_non_square_images_alike():
+    """RGB 7x11 images: each shifted image is its original moved by one offset with zero
+    fill (a numpy roll-and-blank), the same for all three channels."""
+    rng = np.random.default_rng(1)
+    images = rng.integers(1, 256, (32, 7, 11, 3)).astype(np.uint8)
+    dataset = make_dataset(images, np.arange(32), batch_size=32, max_shift=2, seed=5)
+    shifted, order = (t.numpy() for t in next(iter(dataset)))
+    assert shifted.shape == (32, 7, 11, 3)
+    offsets = set()
+    for got, original in zip(shifted, images[order]):
+        matches = []
+        for dr in range(-2, 3):
+            for dc in range(-2, 3):
+                want = np.zeros((7, 11, 3))
+                rows, cols = slice(max(dr, 0), 7 + min(dr, 0)), slice(max(dc, 0), 11 + min(dc, 0))
+                src_r, src_c = slice(max(-dr, 0), 7 - max(dr, 0)), slice(max(-dc, 0), 11 - max(dc, 0))
+                want[rows, cols] = original[src_r, src_c] / 255.0
+                if np.allclose(got, want, atol=1e-6):
+                    matches.append((dr, dc))
+        assert len(matches) == 1
+        offsets.add(matches[0])
+    assert len(offsets) > 5
+
+
 def digits_with_unique_values(n, seed=0):
     rng = np.random.default_rng(seed)
     return rng.integers(1, 256, (n, 28, 28)).astype(np.uint8)

@@ -22,6 +22,16 @@ def test_pipeline_scales_batches_and_reshuffles_each_epoch():
         np.testing.assert_allclose(x[:, 0, 0, 0], y / 255.0, rtol=1e-6)
 
 
+def test_rgb_images_keep_their_channels():
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, (10, 5, 6, 3)).astype(np.uint8)
+    dataset = datasets.make_dataset(images, np.arange(10), batch_size=4)
+    batches = [(x.numpy(), y.numpy()) for x, y in dataset]
+    assert [x.shape for x, _ in batches] == [(4, 5, 6, 3), (4, 5, 6, 3), (2, 5, 6, 3)]
+    for x, y in batches:
+        np.testing.assert_allclose(x, images[y] / 255.0, rtol=1e-6)
+
+
 def test_cluttered_pipeline_shapes_range_and_fresh_draws_each_epoch():
     digits = digits_with_unique_values(64)
     labels = np.arange(64) % 10

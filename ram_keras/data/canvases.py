@@ -37,26 +37,30 @@ def _move(digits, offsets, canvas_size):
 
     A gather: canvas pixel `(r, c)` reads digit pixel `(r - row, c - col)`, or
     zero where that falls outside the digit (an extra zero row and column).
+    `canvas_size` is `S` or `(rows, cols)`; digits `(B, h, w, C)` move all
+    their channels alike.
     """
     digits = tf.cast(digits, tf.float32)
     height, width = digits.shape[1], digits.shape[2]
-    padded = tf.pad(digits, [[0, 0], [0, 1], [0, 1]])
-    canvas = tf.range(canvas_size)[None, :]
-    src_rows = canvas - offsets[:, 0:1]
+    canvas_rows, canvas_cols = ((canvas_size, canvas_size) if isinstance(canvas_size, int)
+                                else canvas_size)
+    padded = tf.pad(digits, [[0, 0], [0, 1], [0, 1]] + [[0, 0]] * (digits.shape.rank - 3))
+    src_rows = tf.range(canvas_rows)[None, :] - offsets[:, 0:1]
     src_rows = tf.where((src_rows >= 0) & (src_rows < height), src_rows, height)
-    src_cols = canvas - offsets[:, 1:2]
+    src_cols = tf.range(canvas_cols)[None, :] - offsets[:, 1:2]
     src_cols = tf.where((src_cols >= 0) & (src_cols < width), src_cols, width)
     rows = tf.gather(padded, src_rows, axis=1, batch_dims=1)
     return tf.gather(rows, src_cols, axis=2, batch_dims=1)
 
 
 def shift_digits(digits, max_shift, seed):
-    """Translates `(B, H, W)` digits by up to `max_shift` pixels per axis, zero fill."""
+    """Translates `(B, H, W)` digits (or `(B, H, W, C)` images) by up to `max_shift` pixels
+    per axis, zero fill."""
     offsets = tf.random.stateless_uniform(
         (tf.shape(digits)[0], 2), seed=seed, minval=-max_shift, maxval=max_shift + 1,
         dtype=tf.int32,
     )
-    return _move(digits, offsets, digits.shape[1])
+    return _move(digits, offsets, (digits.shape[1], digits.shape[2]))
 
 
 def translate_digits(digits, canvas_size, seed):

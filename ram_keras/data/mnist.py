@@ -135,8 +135,10 @@ def _checked(data):
 
 
 def to_float_images(images_uint8):
-    """uint8 `(N, H, W)` -> float32 `(N, H, W, 1)` in [0, 1] (divided by 255)."""
-    return (np.asarray(images_uint8, np.float32) / 255.0)[..., None]
+    """uint8 `(N, H, W)` -> float32 `(N, H, W, 1)`, or `(N, H, W, C)` -> `(N, H, W, C)`, in
+    [0, 1] (divided by 255)."""
+    images = np.asarray(images_uint8, np.float32) / 255.0
+    return images[..., None] if images.ndim == 3 else images
 
 
 def split_validation(x_train, y_train, validation_size=VALIDATION_SIZE):

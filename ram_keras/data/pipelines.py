@@ -9,16 +9,17 @@ from ram_keras.data.canvases import make_canvases
 def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
                  drop_remainder=False, canvas_size=None, clutter_pieces=0, clutter_source=None,
                  epochs=None, first_epoch=0):
-    """A tf.data pipeline of `(float images (B, H, W, 1) in [0, 1], int32 labels)`.
+    """A tf.data pipeline of `(float images (B, H, W, C) in [0, 1], int32 labels)`.
 
     Args:
-        images: uint8 `(N, H, W)` array.
+        images: uint8 `(N, H, W)` array (C = 1), or `(N, H, W, C)`.
         labels: int `(N,)` array.
         batch_size: int.
         shuffle: reshuffle the whole set every epoch.
         seed: seed of the shuffle and of the random placements.
         max_shift: int, if > 0 (and no canvas) each image is translated by a
-            random integer offset in `[-max_shift, max_shift]` per axis.
+            random integer offset in `[-max_shift, max_shift]` per axis (all its
+            channels alike).
         drop_remainder: drop the last incomplete batch.
         canvas_size, clutter_pieces, clutter_source: the translated /
             cluttered tasks (see `make_canvases`).
@@ -66,7 +67,9 @@ def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
                                        clutter_pieces, source)
             else:
                 pixels = tf.cast(digits, tf.float32)
-            return pixels[..., None] / 255.0, tf.gather(labels, indices)
+            if pixels.shape.rank == 3:
+                pixels = pixels[..., None]
+            return pixels / 255.0, tf.gather(labels, indices)
 
         return batches.enumerate().map(load, num_parallel_calls=tf.data.AUTOTUNE)
 
