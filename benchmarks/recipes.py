@@ -37,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO, machine, named_changes, training_setup, write_json  # noqa: E402
 
-# Hypotheses from the best public port and the literature (RAM_NOTES.md, issue 14): each
+# Hypotheses from the best public port (slundqui/tfRAM) and the literature: each
 # changes the committed config in one respect.
 CANDIDATES = {
     "baseline": {},

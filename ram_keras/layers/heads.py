@@ -47,7 +47,8 @@ class BaselineHead(keras.layers.Layer):
     """State-dependent reward baseline `b_t = w . stop_gradient(h_t) + c`.
 
     Reading the state through `stop_gradient` keeps the baseline's squared
-    error out of the core (RAM_NOTES "why ports fail", 3): only this head
+    error out of the core (a baseline that leaks into the core is a common
+    failure of public ports): only this head
     learns from it, unless `state_gradient=True` lets it reach the core too.
 
     Args:
