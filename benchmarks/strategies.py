@@ -1,5 +1,5 @@
 """Training images/s for each tf.distribute strategy, XLA on and off, on the centred and
-the 60x60 translated configs: the table in README.
+the 60x60 translated configs: the table in docs/speed.md.
 
     python benchmarks/strategies.py [--configs run_mnist,run_translated_mnist] [--steps 300]
         [--json results/benchmarks/strategies.json]

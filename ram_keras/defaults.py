@@ -23,7 +23,7 @@ PAPER_MODEL = {
 # Adam with a cosine-decayed learning rate, batch 128; the final evaluation samples
 # 10 glimpse paths per image (single-path and Monte-Carlo metrics). 23 training steps per
 # call of the compiled function (it divides the 391 steps of an epoch of 50,000 digits):
-# the same training, about 2 ms less per centred step on this CPU (README, "Speed").
+# the same training, about 2 ms less per centred step on this CPU (docs/speed.md).
 TRAINING = {
     "batch_size": 128,
     "learning_rate": 1e-3,
