@@ -100,3 +100,65 @@ def test_fixed_test_set_depends_only_on_the_seed():
     assert not np.array_equal(a, c)
     # Every digit's pixels are all there (clutter only adds, with max).
     assert np.all(a.reshape(30, -1).sum(1) >= digits.reshape(30, -1).sum(1))
+
+
+def numpy_composite(canvases, pieces, rows, cols, owner, style, box=None):
+    """Clutter styles written out piece by piece (canvas coordinates, pieces wholly inside)."""
+    out = canvases.astype(np.float64).copy()
+    size = pieces.shape[1]
+    if style == "pasted_box":
+        clutter = np.zeros_like(out)
+    for piece, r, c, b in zip(pieces, rows, cols, owner):
+        window = (b, slice(r, r + size), slice(c, c + size))
+        if style == "max":
+            out[window] = np.maximum(out[window], piece)
+        elif style == "add_clip":
+            out[window] = out[window] + piece
+        elif style == "blend":  # x (1 - p) + p on [0, 1] values
+            x, p = out[window] / 255.0, piece / 255.0
+            out[window] = 255.0 * (x * (1 - p) + p)
+        else:
+            clutter[window] = np.maximum(clutter[window], piece)
+    if style == "add_clip":
+        out = np.minimum(out, 255.0)
+    if style == "pasted_box":
+        out = np.where(box, out, clutter)
+    return out
+
+
+@pytest.mark.parametrize("style", datasets.CLUTTER_STYLES)
+def test_each_clutter_style_against_a_numpy_reference(style):
+    rng = np.random.default_rng(7)
+    canvases = rng.integers(0, 256, (2, 12, 12)).astype(np.float32)
+    num_pieces = 3
+    pieces = rng.integers(0, 256, (2 * num_pieces, 4, 4)).astype(np.float32)
+    # Pieces 0 and 1 of canvas 0 overlap, so the order of blending matters.
+    rows = np.array([2, 3, 7, 0, 8, 5], np.int32)
+    cols = np.array([2, 4, 1, 8, 8, 0], np.int32)
+    owner = np.repeat(np.arange(2, dtype=np.int32), num_pieces)
+    box = np.zeros((2, 12, 12), bool)
+    box[0, 1:6, 2:9], box[1, 4:10, 3:8] = True, True
+    got = datasets.composite_clutter(canvases, pieces, rows, cols, owner, num_pieces, style,
+                                     digit_box=box if style == "pasted_box" else None)
+    want = numpy_composite(canvases, pieces, rows, cols, owner, style, box)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-3)
+    assert got.numpy().min() >= 0 and got.numpy().max() <= 255
+    with pytest.raises(ValueError, match="clutter style must be one of"):
+        datasets.composite_clutter(canvases, pieces, rows, cols, owner, num_pieces, "paste")
+
+
+def test_the_styles_of_one_seed_share_the_digits_places_and_the_pieces():
+    rng = np.random.default_rng(3)
+    digits = rng.integers(0, 256, (6, 28, 28)).astype(np.uint8)
+    made = {style: datasets.make_fixed_canvases(digits, 11, 40, 4, clutter_style=style)
+            .astype(np.int64) for style in datasets.CLUTTER_STYLES}
+    clean = datasets.make_fixed_canvases(digits, 11, 40, 0).astype(np.int64)
+    box = datasets.make_fixed_canvases(np.full_like(digits, 1), 11, 40, 0) > 0
+    assert box.sum() == 6 * 28 * 28
+    # Pasted box: the clean digit inside its box, the max-combined pieces outside it.
+    np.testing.assert_array_equal(made["pasted_box"][box], clean[box])
+    np.testing.assert_array_equal(made["pasted_box"][~box], made["max"][~box])
+    # x + p - xp/255 lies between max(x, p) and min(x + p, 255).
+    assert np.all(made["max"] <= made["blend"]) and np.all(made["blend"] <= made["add_clip"])
+    assert np.any(made["max"] < made["blend"]) and np.any(made["blend"] < made["add_clip"])
+    assert np.all(made["max"] >= clean)

@@ -8,7 +8,7 @@ from ram_keras.data.canvases import make_canvases
 
 def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
                  drop_remainder=False, canvas_size=None, clutter_pieces=0, clutter_source=None,
-                 epochs=None, first_epoch=0):
+                 epochs=None, first_epoch=0, clutter_style="max"):
     """A tf.data pipeline of `(float images (B, H, W, C) in [0, 1], int32 labels)`.
 
     Args:
@@ -21,8 +21,8 @@ def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
             random integer offset in `[-max_shift, max_shift]` per axis (all its
             channels alike).
         drop_remainder: drop the last incomplete batch.
-        canvas_size, clutter_pieces, clutter_source: the translated /
-            cluttered tasks (see `make_canvases`).
+        canvas_size, clutter_pieces, clutter_source, clutter_style: the
+            translated / cluttered tasks (see `make_canvases`).
         epochs: `None` (default): one pass over the dataset is one epoch, and
             every new pass draws afresh. An int: a single stream holding
             epochs `first_epoch, ..., epochs - 1` back to back, for
@@ -64,7 +64,7 @@ def make_dataset(images, labels, batch_size, shuffle=False, seed=0, max_shift=0,
             if transformed:
                 batch_seed = tf.random.experimental.stateless_fold_in(epoch_seed, batch_index)
                 pixels = make_canvases(digits, batch_seed, canvas_size, max_shift,
-                                       clutter_pieces, source)
+                                       clutter_pieces, source, clutter_style)
             else:
                 pixels = tf.cast(digits, tf.float32)
             if pixels.shape.rank == 3:
