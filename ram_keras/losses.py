@@ -3,26 +3,45 @@
 Every REINFORCE term in ram_keras (the classifier's glimpses, Catch's glimpses
 and paddle actions) is `reinforce_loss`; every baseline is fitted by
 `baseline_loss` or replaced by `leave_one_out_baseline`.
+
+Each loss takes an optional `sample_weight` `(batch,)`: the mean over the batch
+is then `mean_n w_n * loss_n`, Keras's own reduction of weighted losses
+("sum_over_batch_size"), so `fit(..., sample_weight=...)` and
+`fit(..., class_weight=...)` (which Keras turns into sample weights) mean what
+they mean for a built-in Keras loss.
 """
 
 from keras import ops
 
 
-def cross_entropy_loss(labels, logits):
+def weighted_batch_mean(values, sample_weight=None):
+    """`mean_n w_n * values_n` over the batch (the plain mean without weights).
+
+    Args:
+        values: `(batch,)` per-example losses.
+        sample_weight: `(batch,)` weights, or None.
+    """
+    if sample_weight is None:
+        return ops.mean(values)
+    return ops.mean(values * ops.cast(sample_weight, values.dtype))
+
+
+def cross_entropy_loss(labels, logits, sample_weight=None):
     """Mean softmax cross-entropy of the final prediction.
 
     Args:
         labels: `(batch,)` int class indices.
         logits: `(batch, num_classes)`.
+        sample_weight: `(batch,)` weights `w`, or None (all 1).
 
     Returns:
-        Scalar: `mean_n [logsumexp(logits_n) - logits_n[labels_n]]`.
+        Scalar: `mean_n w_n [logsumexp(logits_n) - logits_n[labels_n]]`.
     """
     log_probs = ops.log_softmax(logits, axis=-1)
     picked = ops.take_along_axis(
         log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1), axis=-1
     )
-    return -ops.mean(picked)
+    return weighted_batch_mean(-picked[:, 0], sample_weight)
 
 
 def classification_reward(labels, logits):
@@ -31,7 +50,7 @@ def classification_reward(labels, logits):
     return ops.cast(ops.equal(predicted, ops.cast(labels, predicted.dtype)), "float32")
 
 
-def reinforce_loss(log_probs, rewards, baselines):
+def reinforce_loss(log_probs, rewards, baselines, sample_weight=None):
     """REINFORCE with a baseline, summed over time and averaged over the batch.
 
     The advantage `R - b_t` is a constant (`stop_gradient`): this term only
@@ -41,26 +60,29 @@ def reinforce_loss(log_probs, rewards, baselines):
         log_probs: `(batch, time)` log pi(a_t) of the decisions taken.
         rewards: `(batch,)` episode reward R.
         baselines: `(batch, time)` baseline b_t, or `(batch, 1)` for one per episode.
+        sample_weight: `(batch,)` weights `w`, or None (all 1).
 
     Returns:
-        Scalar: `mean_n sum_t -log_probs[n, t] * (R_n - b[n, t])`.
+        Scalar: `mean_n w_n sum_t -log_probs[n, t] * (R_n - b[n, t])`.
     """
     advantages = ops.stop_gradient(ops.expand_dims(rewards, -1) - baselines)
-    return ops.mean(ops.sum(-log_probs * advantages, axis=-1))
+    return weighted_batch_mean(ops.sum(-log_probs * advantages, axis=-1), sample_weight)
 
 
-def baseline_loss(rewards, baselines):
+def baseline_loss(rewards, baselines, sample_weight=None):
     """Mean squared error of the baseline, over batch and time.
 
     Args:
         rewards: `(batch,)` episode reward R (a constant target).
         baselines: `(batch, time)`.
+        sample_weight: `(batch,)` weights `w`, or None (all 1).
 
     Returns:
-        Scalar: `mean_{n,t} (R_n - b[n, t])^2`.
+        Scalar: `mean_n w_n mean_t (R_n - b[n, t])^2` (with all weights 1, the
+        mean over batch and time).
     """
     targets = ops.stop_gradient(ops.expand_dims(rewards, -1))
-    return ops.mean(ops.square(targets - baselines))
+    return weighted_batch_mean(ops.mean(ops.square(targets - baselines), axis=-1), sample_weight)
 
 
 def leave_one_out_baseline(rewards, group_size):

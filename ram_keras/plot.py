@@ -9,7 +9,7 @@ results/run_mnist/accuracy.png): validation and train accuracy per epoch, the
 mean of the runs with a +-std band when a file holds several, one colour per
 file, and the paper's test accuracy as a dashed line where the config has it.
 --metric plots another tracked metric: loss, classification_loss,
-reinforce_loss, baseline_loss, reward, or a single curve such as val_loss.
+reinforce_loss, baseline_loss, reward, or a single curve such as val_accuracy.
 For Catch (results/run_catch/results.json) the default metric is reward, the
 fraction of balls caught, with the target, the seed port's figure and the
 random agent as dashed lines.

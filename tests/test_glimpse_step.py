@@ -72,19 +72,6 @@ def test_random_policy_ablation_and_centre_policy():
     assert np.all(glimpse["location"].numpy() == 0)
 
 
-def test_reinforce_reaches_the_core_only_with_policy_state_gradient():
-    images = np.random.default_rng(1).random((8, 12, 12, 1)).astype(np.float32)
-    for state_gradient in (False, True):
-        layer = step_layer(policy_state_gradient=state_gradient)
-        with tf.GradientTape() as tape:
-            states, _ = layer([images, layer.initial_state(8)])
-            _, second = layer([images, states])
-            total = tf.reduce_sum(second["log_prob"])
-        core_gradients = tape.gradient(total, layer.core.trainable_weights)
-        reached = any(g is not None and np.any(g.numpy() != 0) for g in core_gradients)
-        assert reached == state_gradient
-
-
 def test_config_roundtrip():
     rebuilt = assert_config_roundtrip(GlimpseStep(**dict(
         SMALL, core_type="lstm", mean_activation="linear", learn_std=True,

@@ -94,3 +94,28 @@ def test_reinforce_gradient_of_the_policy_is_the_score_function_formula():
     np.testing.assert_allclose(kernel_gradient, np.einsum("ntu,ntd->ud", states, weights),
                                rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(bias_gradient, weights.sum(axis=(0, 1)), rtol=1e-4, atol=1e-6)
+
+
+def test_sample_weights_give_the_weighted_batch_mean_of_every_term():
+    """Keras's reduction of weighted losses: `mean_n w_n loss_n` (the batch size divides,
+    not the sum of the weights), checked against numpy for every term."""
+    rng = np.random.default_rng(6)
+    n, steps = 5, 4
+    weights = np.array([0.0, 2.0, 0.5, 1.0, 3.0], np.float32)
+    logits = rng.normal(size=(n, 10)).astype(np.float32)
+    labels = rng.integers(0, 10, n)
+    log_probs = rng.normal(size=(n, steps)).astype(np.float32)
+    rewards = rng.integers(0, 2, n).astype(np.float32)
+    baselines = rng.random((n, steps)).astype(np.float32)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        cross_entropy_loss(labels, logits, weights).numpy(),
+        np.mean(weights * -log_softmax[np.arange(n), labels]), rtol=1e-5)
+    np.testing.assert_allclose(
+        reinforce_loss(log_probs, rewards, baselines, weights).numpy(),
+        np.mean(weights * np.sum(-log_probs * (rewards[:, None] - baselines), axis=1)),
+        rtol=1e-5)
+    np.testing.assert_allclose(
+        baseline_loss(rewards, baselines, weights).numpy(),
+        np.mean(weights * np.mean((rewards[:, None] - baselines) ** 2, axis=1)), rtol=1e-5)

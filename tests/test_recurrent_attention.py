@@ -240,3 +240,56 @@ def test_a_model_is_built_when_made_so_every_save_holds_its_weights():
     assert model.built and len(model.weights) == 15
     agent = CatchAgent(screen_size=8, glimpse_size=2, **SMALL_AGENT)
     assert agent.built and len(agent.trainable_weights) == 15
+
+
+def weights_after_fit(**fit_kwargs):
+    keras.utils.set_random_seed(0)
+    model = small_classifier()
+    # Eager: one step needs no tracing.
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
+    rng = np.random.default_rng(8)
+    images = rng.random((16, 12, 12, 1)).astype(np.float32)
+    labels = np.arange(16) % 10
+    before = [w.numpy() for w in model.trainable_weights]
+    model.fit(images, labels, batch_size=16, epochs=1, verbose=0, shuffle=False, **fit_kwargs)
+    return before, [w.numpy() for w in model.trainable_weights]
+
+
+def test_fit_weighs_every_loss_term_by_the_sample_weights():
+    """With every input weighted 0 (directly, or through its class: Keras turns class
+    weights into sample weights) no term has a gradient: Adam leaves every weight (glimpse,
+    core, heads, policy, baseline) where it was; unweighted, the same step moves them all."""
+    for fit_kwargs in ({"sample_weight": np.zeros(16, np.float32)},
+                       {"class_weight": {label: 0.0 for label in range(10)}}):
+        before, after = weights_after_fit(**fit_kwargs)
+        for a, b in zip(before, after):
+            np.testing.assert_array_equal(a, b, err_msg=str(fit_kwargs))
+    before, after = weights_after_fit()
+    assert all(np.abs(a - b).max() > 0 for a, b in zip(before, after))
+
+
+def test_evaluate_logs_the_weighted_cross_entropy_and_accuracy_of_the_deterministic_policy():
+    model = small_classifier()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=True)
+    rng = np.random.default_rng(9)
+    images = rng.random((20, 12, 12, 1)).astype(np.float32)
+    labels = rng.integers(0, 10, 20)
+    weights = rng.random(20).astype(np.float32)
+    logs = model.evaluate(images, labels, sample_weight=weights, batch_size=20, verbose=0,
+                          return_dict=True)
+    # Only numbers that mean something for the mean locations: no REINFORCE term.
+    assert sorted(logs) == ["accuracy", "classification_loss"]
+    probabilities = model.predict(images, verbose=0)
+    correct = np.argmax(probabilities, -1) == labels
+    cross_entropy = -np.log(probabilities[np.arange(20), labels])
+    np.testing.assert_allclose(logs["classification_loss"], np.mean(weights * cross_entropy),
+                               rtol=1e-4)
+    np.testing.assert_allclose(logs["accuracy"], np.sum(weights * correct) / np.sum(weights),
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize("argument", ["loss", "metrics", "loss_weights", "weighted_metrics"])
+def test_compile_refuses_a_loss_or_metrics_instead_of_ignoring_them(argument):
+    model = small_classifier()
+    with pytest.raises(ValueError, match=f"takes no `{argument}`"):
+        model.compile(optimizer="adam", **{argument: ["mse"]})

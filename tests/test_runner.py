@@ -22,7 +22,7 @@ def test_training_writes_the_model_and_results_json(tiny_run):
     run = results["runs"][0]
     assert run["seed"] == 0 and run["history"]["epoch"] == [1, 2, 3]
     for key in ("train_loss", "train_accuracy", "train_reinforce_loss", "val_accuracy",
-                "val_loss", "wall_time_s"):
+                "val_classification_loss", "wall_time_s"):
         assert len(run["history"][key]) == 3, key
     final = run["final"]
     for split in ("validation", "test"):

@@ -57,8 +57,9 @@ class LocationSampler(keras.layers.Layer):
     The layer reads the core state through `stop_gradient` (unless
     `state_gradient=True`), so only the REINFORCE term trains it, and the
     sample is drawn with `stop_gradient`: it is a constant to every loss
-    (RAM_NOTES "why ports fail", 1). The log-probability is that of the exact
-    sample drawn, before the caller clips it to `[-1, 1]` (same notes, 2).
+    (ports that let the cross-entropy reach the policy through the sample fail).
+    The log-probability is that of the exact sample drawn, before the caller
+    clips it to `[-1, 1]` (the clipped value's would bias the gradient).
 
     Args:
         std: float > 0, the policy's standard deviation in location units
@@ -78,7 +79,8 @@ class LocationSampler(keras.layers.Layer):
 
     Output shape:
         A tuple `(sample, mean, log_prob)`: `(batch, 2)`, `(batch, 2)`,
-        `(batch,)`. With `deterministic=True` the sample is the mean.
+        `(batch,)`. With `deterministic=True` the sample is the mean (also
+        without gradient).
     """
 
     def __init__(self, std=0.1, location_dims=2, mean_activation="tanh", learn_std=False,
@@ -122,7 +124,9 @@ class LocationSampler(keras.layers.Layer):
         mean = self.mean_dense(states)
         std = self.current_std()
         if deterministic:
-            sample = mean
+            # The mean, as a constant like every sample: a loss of a deterministic
+            # rollout (the cross-entropy, say) must not move the policy through it.
+            sample = ops.stop_gradient(mean)
         else:
             noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator,
                                         dtype=mean.dtype)

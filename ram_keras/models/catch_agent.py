@@ -7,7 +7,12 @@ from keras import ops
 
 from ram_keras.envs.catch import NUM_ACTIONS, CatchGame
 from ram_keras.layers.location_sampler import ReplicaSeedGenerator
-from ram_keras.losses import baseline_loss, categorical_entropy, reinforce_loss
+from ram_keras.losses import (
+    baseline_loss,
+    categorical_entropy,
+    reinforce_loss,
+    weighted_batch_mean,
+)
 from ram_keras.models.recurrent_attention import RecurrentAttention, check_loss_weights
 
 # Offset between the seeds of the location sampler and of the action sampler.
@@ -65,6 +70,8 @@ class CatchAgent(RecurrentAttention):
 
     METRIC_NAMES = ("loss", "action_reinforce_loss", "location_reinforce_loss", "baseline_loss",
                     "action_entropy", "reward")
+    # Validation: what the greedy agent catches, and how sure its action distribution is.
+    VALIDATION_METRIC_NAMES = ("reward", "action_entropy")
 
     def __init__(self, screen_size=24, glimpse_size=6, num_scales=3, core_type="lstm",
                  retina_reduction="sum", entropy_weight=0.0, **kwargs):
@@ -144,28 +151,33 @@ class CatchAgent(RecurrentAttention):
         return {k: np.concatenate([c[k] for c in chunks], axis=0) for k in chunks[0]}
 
     # ------------------------------------------------------------------- losses
-    def compute_loss_terms(self, targets, outputs, group_size=1):
-        """The REINFORCE loss and its terms, as a dict of scalars (and the rewards)."""
+    def compute_loss_terms(self, targets, outputs, group_size=1, sample_weight=None):
+        """The REINFORCE loss and its terms, as a dict of scalars (and the rewards).
+
+        With `sample_weight` `(batch,)` (one weight per game) every term, the
+        entropy bonus too, is the weighted batch mean (`ram_keras.losses`).
+        """
         rewards, baselines = outputs["rewards"], outputs["baselines"]
         # (batch, T): the entropy of every action distribution.
         entropies = categorical_entropy(outputs["action_probs"])
         terms = {
             "location_reinforce_loss": reinforce_loss(
                 outputs["location_log_probs"], rewards,
-                self.reinforce_baselines(rewards, baselines[:, :-1], group_size)),
+                self.reinforce_baselines(rewards, baselines[:, :-1], group_size), sample_weight),
             "action_reinforce_loss": reinforce_loss(
                 outputs["action_log_probs"], rewards,
-                self.reinforce_baselines(rewards, baselines[:, 1:], group_size)),
-            "baseline_loss": baseline_loss(rewards, baselines),
+                self.reinforce_baselines(rewards, baselines[:, 1:], group_size), sample_weight),
+            "baseline_loss": baseline_loss(rewards, baselines, sample_weight),
             # Per step, so that it reads against log(3) = 1.0986.
-            "action_entropy": ops.mean(entropies),
+            "action_entropy": weighted_batch_mean(ops.mean(entropies, axis=-1), sample_weight),
         }
         terms["loss"] = (
             self.reinforce_weight
             * (terms["location_reinforce_loss"] + terms["action_reinforce_loss"])
             + self.baseline_weight * terms["baseline_loss"]
             # Summed over time like the REINFORCE terms, so the weight is per step.
-            - self.entropy_weight * ops.mean(ops.sum(entropies, axis=-1))
+            - self.entropy_weight * weighted_batch_mean(ops.sum(entropies, axis=-1),
+                                                        sample_weight)
         )
         terms["reward"] = rewards
         return terms

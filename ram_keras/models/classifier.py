@@ -55,6 +55,8 @@ class RecurrentAttentionModel(RecurrentAttention):
 
     METRIC_NAMES = ("loss", "classification_loss", "reinforce_loss", "baseline_loss",
                     "accuracy", "reward")
+    # Validation: the cross-entropy and the accuracy of the deterministic policy.
+    VALIDATION_METRIC_NAMES = ("classification_loss", "accuracy")
 
     def __init__(self, image_shape=(28, 28, 1), num_classes=10, num_glimpses=6,
                  classification_weight=1.0, **kwargs):
@@ -86,17 +88,21 @@ class RecurrentAttentionModel(RecurrentAttention):
         return ops.softmax(outputs["logits"][:, -1], axis=-1)
 
     # ------------------------------------------------------------------- losses
-    def compute_loss_terms(self, labels, outputs, group_size=1):
-        """The hybrid loss and its terms (scalars), with the rewards as `accuracy` and `reward`."""
+    def compute_loss_terms(self, labels, outputs, group_size=1, sample_weight=None):
+        """The hybrid loss and its terms (scalars), with the rewards as `accuracy` and `reward`.
+
+        With `sample_weight` `(batch,)` every term is the weighted batch mean
+        (`ram_keras.losses`); the rewards stay per example.
+        """
         final_logits = outputs["logits"][:, -1]
         rewards = classification_reward(labels, final_logits)
         learned = outputs["baselines"][:, :-1]  # b_{t-1}, read before the location l_t
         terms = {
-            "classification_loss": cross_entropy_loss(labels, final_logits),
+            "classification_loss": cross_entropy_loss(labels, final_logits, sample_weight),
             "reinforce_loss": reinforce_loss(
                 outputs["location_log_probs"], rewards,
-                self.reinforce_baselines(rewards, learned, group_size)),
-            "baseline_loss": baseline_loss(rewards, learned),
+                self.reinforce_baselines(rewards, learned, group_size), sample_weight),
+            "baseline_loss": baseline_loss(rewards, learned, sample_weight),
         }
         terms["loss"] = (self.classification_weight * terms["classification_loss"]
                          + self.reinforce_weight * terms["reinforce_loss"]

@@ -62,6 +62,14 @@ class RecurrentAttention(keras.Model):
     loss by the number of replicas, so the summed gradients are those of the
     global batch; `optimizer.scale_loss` applies mixed precision's loss scaling.
 
+    `fit(..., sample_weight=...)` and `class_weight` (which Keras turns into
+    sample weights) weight every loss term per input (`ram_keras.losses`);
+    `test_step` (`evaluate`, the validation of `fit`) plays the deterministic
+    policy and logs only `VALIDATION_METRIC_NAMES`, the numbers that mean
+    something without sampling. The loss and the logged metrics are the
+    model's own: `compile` takes an optimizer and the settings of the training
+    function, and raises ValueError for `loss`, `metrics` and the like.
+
     **Loss weights.** Each loss term is multiplied by its weight. The terms
     train disjoint sets of weights (cross-entropy: glimpse network, core,
     action head; REINFORCE: the location policy; squared error: the baseline
@@ -98,6 +106,9 @@ class RecurrentAttention(keras.Model):
 
     # Names of the numbers `compute_loss_terms` returns, tracked as metrics.
     METRIC_NAMES = ()
+    # Those of them that `test_step` logs: the ones that mean something for the
+    # deterministic policy (a REINFORCE term evaluated at the mean location does not).
+    VALIDATION_METRIC_NAMES = ()
 
     def __init__(self, observation_shape, num_steps, num_actions, glimpse_size=8, num_scales=1,
                  scale=2, retina_reduction="mean", what_units=128, where_units=128,
@@ -273,7 +284,7 @@ class RecurrentAttention(keras.Model):
         return outputs
 
     # ------------------------------------------------------------------- losses
-    def compute_loss_terms(self, targets, outputs, group_size=1):
+    def compute_loss_terms(self, targets, outputs, group_size=1, sample_weight=None):
         """The task's loss: a dict with `"loss"` and every name in `METRIC_NAMES`.
 
         Args:
@@ -281,6 +292,7 @@ class RecurrentAttention(keras.Model):
             outputs: the rollout's dict, in float32.
             group_size: consecutive episodes of one input (`paths_per_input`
                 in `train_step`, 1 otherwise).
+            sample_weight: `(batch,)` float weights of the episodes, or None.
         """
         raise NotImplementedError
 
@@ -294,6 +306,30 @@ class RecurrentAttention(keras.Model):
     def metrics(self):
         return list(self.trackers)
 
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, **kwargs):
+        """Keras's `compile` without its loss and metrics, which RAM has of its own.
+
+        `**kwargs`: `run_eagerly`, `steps_per_execution`, `jit_compile`,
+        `auto_scale_loss`, as in `keras.Model.compile`.
+        """
+        given = [name for name, value in (("loss", loss), ("loss_weights", loss_weights),
+                                          ("metrics", metrics),
+                                          ("weighted_metrics", weighted_metrics))
+                 if value is not None]
+        if given:
+            raise ValueError(
+                f"{type(self).__name__}.compile takes no `{given[0]}`: the model computes its "
+                f"own loss (compute_loss_terms; weigh its terms with the constructor's *_weight "
+                f"arguments, examples with fit's sample_weight) and logs {self.METRIC_NAMES}.")
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        """Compiles a loaded model as it was saved (Keras skips this for a custom `compile`)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Skips Keras's symbolic build when there is nothing left to build.
 
@@ -304,35 +340,45 @@ class RecurrentAttention(keras.Model):
         value (PerReplica...) to a Tensor"; keras-team/keras#20585,
         tensorflow/tensorflow#72388). Our models are built when made and
         the runner builds the optimizer, so then nothing is left to build
-        (`_post_build` does nothing on TensorFlow). If anything is unbuilt,
-        Keras does its usual build.
+        (`_post_build` does nothing on TensorFlow; `compile` takes no loss or
+        metrics to build). If the optimizer is unbuilt, Keras does its usual
+        build. (Being private, it ties ram_keras to the Keras minor versions
+        tested: see setup.py.)
         """
-        nothing_to_build = (
-            all(layer.built for layer in self._flatten_layers())
-            and (self.optimizer is None or self.optimizer.built)
-            and getattr(self, "_compile_metrics", None) is None
-            and getattr(self, "_compile_loss", None) is None)
-        if not nothing_to_build:
+        if not (self.built and (self.optimizer is None or self.optimizer.built)):
             super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
-    def _record(self, terms):
+    def _record(self, terms, names, sample_weight):
+        """Updates the trackers of `names`; per-episode numbers count with their weights."""
         for tracker in self.trackers:
-            tracker.update_state(terms[tracker.name])
-        return _per_replica_logs({tracker.name: tracker.result() for tracker in self.trackers})
+            if tracker.name in names:
+                value = terms[tracker.name]
+                weight = sample_weight if len(ops.shape(value)) == 1 else None
+                tracker.update_state(value, sample_weight=weight)
+        return _per_replica_logs({tracker.name: tracker.result() for tracker in self.trackers
+                                  if tracker.name in names})
 
     def _loss_terms(self, data, deterministic, group_size):
-        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        """`(terms, sample_weight)` of a batch: the loss terms of its rollout, and the
+        weights of its episodes (None without any)."""
+        inputs, targets, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if sample_weight is not None:
+            sample_weight = ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
         if group_size > 1:
             inputs = ops.repeat(inputs, group_size, axis=0)
             targets = None if targets is None else ops.repeat(targets, group_size, axis=0)
+            if sample_weight is not None:
+                sample_weight = ops.repeat(sample_weight, group_size, axis=0)
         outputs = self.rollout(inputs, deterministic=deterministic)
         outputs = {key: ops.cast(value, "float32") if "float" in str(value.dtype) else value
                    for key, value in outputs.items()}
-        return self.compute_loss_terms(targets, outputs, group_size)
+        terms = self.compute_loss_terms(targets, outputs, group_size, sample_weight=sample_weight)
+        return terms, sample_weight
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
-            terms = self._loss_terms(data, deterministic=False, group_size=self.paths_per_input)
+            terms, sample_weight = self._loss_terms(data, deterministic=False,
+                                                    group_size=self.paths_per_input)
             # Each replica sees its share of the global batch and the optimizer sums the
             # replicas' gradients: dividing the replica's mean by the replica count gives
             # the gradient of the global-batch mean. `scale_loss` is mixed precision's
@@ -341,11 +387,13 @@ class RecurrentAttention(keras.Model):
             loss = self.optimizer.scale_loss(terms["loss"] / replicas)
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
-        return self._record(terms)
+        return self._record(terms, self.METRIC_NAMES, sample_weight)
 
     def test_step(self, data):
-        """Evaluates with the deterministic policy (mean locations, most probable actions)."""
-        return self._record(self._loss_terms(data, deterministic=True, group_size=1))
+        """Evaluates the deterministic policy (mean locations, most probable actions):
+        logs `VALIDATION_METRIC_NAMES`."""
+        terms, sample_weight = self._loss_terms(data, deterministic=True, group_size=1)
+        return self._record(terms, self.VALIDATION_METRIC_NAMES, sample_weight)
 
     # ------------------------------------------------------------ serialisation
     def get_config(self):
