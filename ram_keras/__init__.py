@@ -14,8 +14,13 @@ Where things are:
   curves, TensorBoard. `ram_keras.saving`: model files.
 """
 
-from ram_keras.envs.catch import CatchGame
-from ram_keras.layers import (
+# First, before anything imports Keras: under another backend, fail here in one line.
+from ram_keras.backend_check import require_tensorflow_backend
+
+require_tensorflow_backend()
+
+from ram_keras.envs.catch import CatchGame  # noqa: E402
+from ram_keras.layers import (  # noqa: E402
     ActionHead,
     BaselineHead,
     GlimpseNetwork,
@@ -24,15 +29,15 @@ from ram_keras.layers import (
     LocationSampler,
     gaussian_log_prob,
 )
-from ram_keras.losses import (
+from ram_keras.losses import (  # noqa: E402
     baseline_loss,
     classification_reward,
     cross_entropy_loss,
     leave_one_out_baseline,
     reinforce_loss,
 )
-from ram_keras.models import CatchAgent, RecurrentAttention, RecurrentAttentionModel
-from ram_keras.saving import load_model, save_model
+from ram_keras.models import CatchAgent, RecurrentAttention, RecurrentAttentionModel  # noqa: E402
+from ram_keras.saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.2.0"
 
