@@ -25,7 +25,7 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     `with_data`, the task's data too.
     """
     from ram_keras.tasks import task_for
-    from ram_keras.training.configs import load_config
+    from ram_keras.tasks import load_config
     from ram_keras.training.optimizers import make_optimizer
 
     import tensorflow as tf

@@ -38,7 +38,7 @@ def main(argv=None):
     if len(variants) < 2:
         parser.error("give two or more variants with different names")
 
-    from ram_keras.training.configs import load_config
+    from ram_keras.tasks import load_config
 
     models = {}
     for name, changes in variants.items():

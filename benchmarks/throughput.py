@@ -54,7 +54,7 @@ def main(argv=None):
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.steps_per_execution is None:
-        from ram_keras.training.configs import load_config
+        from ram_keras.tasks import load_config
 
         args.steps_per_execution = load_config(args.config).get("steps_per_execution", 1)
     if args.steps_per_execution < 1:

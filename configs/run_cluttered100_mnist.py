@@ -9,7 +9,11 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# A script of a source checkout imports the checkout's ram_keras; imported (by
+# ram_keras.training.configs) or installed, the module leaves sys.path alone.
+_checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if __name__ == "__main__" and os.path.isdir(os.path.join(_checkout, "ram_keras")):
+    sys.path.insert(0, _checkout)
 
 from ram_keras.defaults import PAPER_MODEL, TRAINING  # noqa: E402
 from ram_keras.training.runner import main  # noqa: E402

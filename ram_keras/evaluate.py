@@ -24,7 +24,6 @@ line and exit status 1 (2 for bad flags).
 
 import argparse
 import json
-import os
 import sys
 
 from ram_keras.training import cli
@@ -125,8 +124,8 @@ def main(argv=None):
     """`evaluate.py`: returns the report dict (also printed)."""
     args = parse_args(argv)
     from ram_keras.saving import ModelFileError, load_model, read_model_file_info
-    from ram_keras.tasks import task_for
-    from ram_keras.training.configs import ConfigError, load_config
+    from ram_keras.tasks import load_config, task_for
+    from ram_keras.training.configs import ConfigError
 
     try:
         config = load_config(args.config)
@@ -146,11 +145,6 @@ def main(argv=None):
     else:
         print(task.report_text(report))
     return report
-
-
-def pictures_folder(config, args, kind):
-    """Where pictures go: `--out`, else results/<config>/<kind>/ under the current folder."""
-    return args.out if args.out is not None else os.path.join("results", config["name"], kind)
 
 
 def console():

@@ -6,9 +6,10 @@ import json
 import numpy as np
 import pytest
 
+from ram_keras.tasks import load_config
 from ram_keras.tasks.catch import CatchTask
 from ram_keras.training import distribution, runner
-from ram_keras.training.configs import ConfigError, load_config, read_config_module
+from ram_keras.training.configs import ConfigError, read_config_module
 
 TASK = CatchTask()
 

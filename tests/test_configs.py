@@ -2,12 +2,11 @@
 
 import pytest
 
-from ram_keras.tasks import task_for
+from ram_keras.tasks import load_config, task_for
 from ram_keras.training.configs import (
     CONFIGS_DIR,
     ConfigError,
     list_configs,
-    load_config,
     read_config_module,
 )
 
@@ -106,3 +105,29 @@ def test_bad_model_settings_are_named():
                             ({"no_such_setting": 1}, "no_such_setting")]:
         with pytest.raises(ConfigError, match=message):
             task.validate(dict(config, model=dict(config["model"], **change)))
+
+
+def test_reading_a_config_leaves_sys_path_alone_and_its_script_imports_the_checkout(
+        monkeypatch, capsys):
+    """Read by the library, a config module changes no import path (it used to put the
+    folder above it first: installed, that is the package, whose `training`, `models` and
+    `data` then imported as top-level modules). Run as a script of a source checkout, it
+    puts the checkout first, so that its own ram_keras is the one imported."""
+    import importlib.util
+    import os
+    import runpy
+    import sys
+
+    from ram_keras.training.configs import PACKAGE_DIR
+
+    before = list(sys.path)
+    for name in list_configs():
+        read_config_module(name)
+    assert sys.path == before
+    assert importlib.util.find_spec("training") is None
+    monkeypatch.setattr(sys, "path", list(before))
+    monkeypatch.setattr(sys, "argv", ["run_mnist.py", "--help"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(os.path.join(CONFIGS_DIR, "run_mnist.py"), run_name="__main__")
+    assert exit_.value.code == 0 and "--epochs" in capsys.readouterr().out
+    assert sys.path[0] == os.path.dirname(PACKAGE_DIR)

@@ -15,8 +15,8 @@ from ram_keras import CatchAgent
 from ram_keras.data import load_mnist
 from ram_keras.envs.catch import game_keys
 from ram_keras.saving import save_model
+from ram_keras.tasks import load_config
 from ram_keras.tasks.classification import evaluate_classifier
-from ram_keras.training.configs import load_config
 
 
 def test_the_script_reproduces_the_final_test_errors_of_training(tiny_run, tiny_config_path,

@@ -5,6 +5,24 @@ import os
 
 from helpers import ENV, REPO, run_script
 
+# Prints, after load_config and after running the config as a script, whether the package
+# folder is on sys.path and whether `training` imports as a top-level module.
+INSTALLED_CONFIG_PATHS = """
+import importlib.util, os, runpy, sys
+from ram_keras.tasks import load_config
+from ram_keras.training.configs import PACKAGE_DIR
+def report(when):
+    print(when, PACKAGE_DIR in sys.path, importlib.util.find_spec("training") is not None)
+load_config("run_mnist")
+report("after load_config:")
+sys.argv = ["run_mnist.py", "--help"]
+try:
+    runpy.run_path(os.path.join(PACKAGE_DIR, "configs", "run_mnist.py"), run_name="__main__")
+except SystemExit:
+    pass
+report("after the script:")
+"""
+
 
 def test_the_installed_package_trains_evaluates_and_writes_only_to_the_current_folder(tmp_path):
     wheels, site, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
@@ -24,6 +42,12 @@ def test_the_installed_package_trains_evaluates_and_writes_only_to_the_current_f
                         "print(ram_keras.__file__); train.main(['--list'])", cwd=work, env=env)
     assert listed.stdout.split()[0].startswith(str(site)), listed.stdout  # the installed one
     assert "run_mnist" in listed.stdout.split()
+    # An installed config, read by the library or run as a script, puts nothing on sys.path:
+    # the package's own modules (`training`, `models`, `data`) never become top-level ones.
+    paths = run_script("-c", INSTALLED_CONFIG_PATHS, cwd=work, env=env)
+    assert paths.returncode == 0, paths.stderr[-3000:]
+    assert [line for line in paths.stdout.splitlines() if line.startswith("after")] == [
+        "after load_config: False False", "after the script: False False"], paths.stdout
     trained = run_script("-m", "ram_keras.train", "run_mnist", "--epochs", "1", "--limit", "256",
                          "--eval-limit", "100", "--glimpses", "2", "--no-jit", "--verbose", "0",
                          cwd=work, env=env)

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from ram_keras.envs.catch import CatchGame, game_keys, play_random_agent
 from ram_keras.models import CatchAgent
+from ram_keras.tasks.base import Task, pictures_folder
 from ram_keras.training import cli
 from ram_keras.training.configs import (
     ConfigError,
@@ -49,7 +50,7 @@ def evaluate_agent(agent, keys, batch_size=1000):
     return float(np.mean(agent.play(keys, deterministic=True, batch_size=batch_size)["rewards"]))
 
 
-class CatchTask:
+class CatchTask(Task):
     """The runner's task part for `dataset: "catch"` (see `ram_keras.training.runner`)."""
 
     name = "catch"
@@ -183,7 +184,6 @@ class CatchTask:
     # ---------------------------------------------------------- evaluate.py
     def evaluate(self, agent, config, args):
         """`evaluate.py` for Catch: the fraction caught beside random actions, and movies."""
-        from ram_keras.evaluate import pictures_folder
         from ram_keras.viz import catch_games
 
         seed = config["test_seed"] if args.seed is None else args.seed

@@ -32,6 +32,7 @@ from ram_keras.data import (
 )
 from ram_keras.layers.glimpse_step import FIRST_LOCATIONS
 from ram_keras.models import RecurrentAttentionModel
+from ram_keras.tasks.base import Task, pictures_folder
 from ram_keras.training import cli
 from ram_keras.training.configs import (
     ConfigError,
@@ -104,7 +105,7 @@ def describe_errors(report, prefix="test"):
     return f"{prefix} error " + ", ".join(parts)
 
 
-class ClassificationTask:
+class ClassificationTask(Task):
     """The runner's task part for `dataset` in `DATASETS` (see `ram_keras.training.runner`)."""
 
     name = "classification"
@@ -299,7 +300,6 @@ class ClassificationTask:
     # ---------------------------------------------------------- evaluate.py
     def evaluate(self, model, config, args):
         """`evaluate.py` for a classifier: the three errors, and pictures of the first images."""
-        from ram_keras.evaluate import pictures_folder
         from ram_keras.viz import glimpses
 
         split = args.split or "test"

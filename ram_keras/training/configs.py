@@ -1,10 +1,10 @@
 """Experiment configs: one module per experiment holding a dict `CONFIG`.
 
 The modules live in the repository's `configs/` folder, which an installed
-ram_keras carries as `ram_keras/configs/`. `load_config` finds one by name
-(`run_mnist`) or by path (`my_configs/run_tiny.py`), runs the module and
-checks its `CONFIG` with the task that its `dataset` names (see
-`ram_keras.tasks`).
+ram_keras carries as `ram_keras/configs/`. `read_config_module` finds one by
+name (`run_mnist`) or by path (`my_configs/run_tiny.py`) and runs the module;
+`ram_keras.tasks.load_config` also checks its `CONFIG` with the task that its
+`dataset` names (this module sits below the tasks, which use its checks).
 
 Settings every config has:
 
@@ -85,14 +85,6 @@ def read_config_module(name_or_path, configs_dir=None):
     if not isinstance(getattr(module, "CONFIG", None), dict):
         raise ConfigError(f"{path} defines no CONFIG dict.")
     return dict(module.CONFIG)
-
-
-def load_config(name_or_path, configs_dir=None):
-    """The checked CONFIG of a config module, by name or file path."""
-    from ram_keras.tasks import task_for
-
-    config = read_config_module(name_or_path, configs_dir)
-    return task_for(config).validate(config)
 
 
 def check_settings(config, settings):
