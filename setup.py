@@ -13,8 +13,12 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.16,<2.22",
-        # 3.13: TerminateOnNaN(raise_error=True).
-        "keras>=3.13,<4",
+        # The Keras minor version CI tests (.ci/run installs the newest allowed): ram_keras
+        # relies on two Keras internals that no public API replaces, which a minor release
+        # may change, RecurrentAttention._maybe_symbolic_build (see its docstring) and the
+        # optimizer's moving average of the weights (training/averaging.py). Widen it only
+        # after the tests pass on the new version.
+        "keras>=3.15,<3.16",
         "numpy>=1.26,<3",
         # MP4 movies (cv2.VideoWriter).
         "opencv-python-headless>=4.8,<6",

@@ -38,20 +38,32 @@ class AveragedWeights(keras.callbacks.Callback):
             raise ValueError("AveragedWeights needs an optimizer made with use_ema=True.")
         return optimizer
 
+    def _averages(self):
+        """The optimizer's average of each of `model.trainable_variables`, in that order.
+
+        The one private Keras attribute here (no public API exposes the averages; Keras's
+        own `SwapEMAWeights` reads it too), which is why setup.py pins Keras's minor
+        version. The runner builds the optimizer with `model.trainable_variables`, so the
+        averages come in their order.
+        """
+        averages = self._optimizer()._model_variables_moving_average
+        if len(averages) != len(self.model.trainable_variables):
+            raise ValueError("AveragedWeights needs the optimizer built with the model's "
+                             "trainable variables.")
+        return averages
+
     def on_test_begin(self, logs=None):
-        optimizer = self._optimizer()
         if self._held is not None:
             return
-        self._held = [variable.numpy() for variable in optimizer._trainable_variables]
-        for variable, average in zip(optimizer._trainable_variables,
-                                     optimizer._model_variables_moving_average):
+        averages = self._averages()
+        self._held = [variable.numpy() for variable in self.model.trainable_variables]
+        for variable, average in zip(self.model.trainable_variables, averages):
             variable.assign(average)
 
     def on_test_end(self, logs=None):
         if self._held is None:
             return
-        optimizer = self._optimizer()
-        for variable, value in zip(optimizer._trainable_variables, self._held):
+        for variable, value in zip(self.model.trainable_variables, self._held):
             variable.assign(value)
         self._held = None
 
