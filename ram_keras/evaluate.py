@@ -1,6 +1,7 @@
 """Evaluate a trained model on its config's test data and draw what it did.
 
     python evaluate.py CONFIG MODEL [--json] [--samples N] [--out DIR] [--movie gif|mp4]
+    python evaluate.py CONFIG MODEL --image FILE [FILE ...] [--json] [--out DIR]
     python -m ram_keras.evaluate CONFIG MODEL ...        (the same, for an installed package)
 
 Classification configs (run_mnist, run_translated_mnist, ...): prints the
@@ -10,7 +11,15 @@ averaged), on the test set (or `--split validation`). Then draws the first N
 images (default 8) into results/<config>/glimpses/ (or DIR): per image a PNG
 with the gaze track and the patches of every glimpse and a movie with one
 frame per glimpse, and overview.png with all N; `--stochastic` draws sampled
-paths instead of the deterministic policy's.
+paths instead of the deterministic policy's. A model trained on your own
+images (run_folder) is evaluated on the images it was trained with: the
+model file keeps where they are (`--data` / `--test-data` point elsewhere);
+with no test images the default split is the held-out validation images.
+
+`--image FILE ...` (classification configs): each file is read as the
+training images were (converted to the model's channels, resized to its
+image size), and its predicted class (by name), the probability and a PNG of
+the glimpses on it (into results/<config>/images/ or DIR) are printed.
 
 Catch configs (run_catch): the greedy agent plays `--episodes` fresh games of
 the config's test stream (or `--seed`), the fraction caught is printed beside
@@ -30,13 +39,16 @@ from ram_keras.training import cli
 from ram_keras.viz.movies import MOVIE_FORMATS
 
 # Model settings that decide the shapes of the weights: a model file must agree
-# with the config it is evaluated under on all of them.
-SHAPE_SETTINGS = ("image_shape", "screen_size", "num_classes", "glimpse_size", "num_scales",
-                  "what_units", "where_units", "glimpse_units", "core_units", "core_type",
-                  "learn_std")
+# with the config it is evaluated under on all of them, but for the retina's
+# `glimpse_size` and `num_scales`, which training flags change (--glimpse-size,
+# --scales) without making the model another task's.
+SHAPE_SETTINGS = ("image_shape", "screen_size", "num_classes", "what_units", "where_units",
+                  "glimpse_units", "core_units", "core_type", "learn_std")
 # Flags that belong to one kind of config: {flag: (its dest, the task that has it)}.
 TASK_FLAGS = {"--paths": ("paths", "classification"), "--split": ("split", "classification"),
               "--stochastic": ("stochastic", "classification"),
+              "--image": ("image", "classification"), "--data": ("data", "classification"),
+              "--test-data": ("test_data", "classification"),
               "--episodes": ("episodes", "catch"), "--seed": ("seed", "catch")}
 
 
@@ -68,6 +80,15 @@ def parse_args(argv=None):
     classification.add_argument("--stochastic", action="store_true", default=None,
                                 help="draw sampled glimpse paths instead of the deterministic "
                                      "policy's")
+    classification.add_argument("--image", nargs="+", metavar="FILE", default=None,
+                                help="classify these image files instead: the predicted class, "
+                                     "its probability and a PNG of the glimpses on each")
+    classification.add_argument("--data", metavar="DIR_OR_NPZ", default=None,
+                                help="run_folder models: the images to evaluate on, instead of "
+                                     "those the model file says it was trained with")
+    classification.add_argument("--test-data", metavar="DIR", default=None,
+                                help="run_folder models: the test images, instead of those the "
+                                     "model file names")
     catch = parser.add_argument_group("Catch configs")
     catch.add_argument("--episodes", type=cli.positive_int, default=None,
                        help="fresh games to play (default 1000)")
@@ -124,17 +145,22 @@ def main(argv=None):
     """`evaluate.py`: returns the report dict (also printed)."""
     args = parse_args(argv)
     from ram_keras.saving import ModelFileError, load_model, read_model_file_info
-    from ram_keras.tasks import load_config, task_for
-    from ram_keras.training.configs import ConfigError
+    from ram_keras.tasks import task_for
+    from ram_keras.training.configs import ConfigError, read_config_module
 
     try:
-        config = load_config(args.config)
+        config = read_config_module(args.config)
         task = task_for(config)
         check_flags_fit_task(args, task.name)
         model = load_model(args.model)
         metadata = {} if args.model.endswith(".keras") else read_model_file_info(args.model).metadata
+        # A model of your own images brings where they are; the config module cannot know.
+        config = task.config_for_model(config, metadata, args)
+        if not args.image:  # single files need the model, not the config's data
+            config = task.validate(config)
         check_model_fits_config(model, metadata, config, args.model, task)
-        report = task.evaluate(model, config, args)
+        report = (task.classify_files(model, config, metadata, args) if args.image
+                  else task.evaluate(model, config, args))
     except (ConfigError, ModelFileError) as error:
         sys.exit(f"error: {error}")
     except OSError as error:

@@ -58,10 +58,45 @@ def test_text_report_split_paths_and_movies(tiny_run, tiny_config_path, tmp_path
     assert "glimpse_pictures" not in report and "test_accuracy_single_path" not in report
 
 
+def test_image_files_get_a_class_a_probability_and_a_picture(tiny_run, tiny_config_path,
+                                                             tmp_path):
+    """--image on an MNIST config: a PNG of a test digit is read grey at 28x28 and gets the
+    model's own class and probability; an RGB file of another size is converted and resized."""
+    from ram_keras.data import to_float_images
+    from ram_keras.viz.glimpses import glimpse_figure_layout
+
+    _, (x_test, _) = load_mnist()
+    Image.fromarray(x_test[0]).save(tmp_path / "digit.png")
+    Image.fromarray(np.repeat(x_test[1][..., None], 3, -1)).resize((40, 56)).save(
+        tmp_path / "rgb.jpg")
+    files = [str(tmp_path / "digit.png"), str(tmp_path / "rgb.jpg")]
+    result = run_main("evaluate", tiny_config_path, tiny_run.model_path, "--image", *files,
+                      "--json", "--out", str(tmp_path / "pictures"))
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["image_shape"] == [28, 28, 1] and report["policy"] == "deterministic"
+    want = tiny_run.model().predict(to_float_images(x_test[:1]), verbose=0)[0]
+    first = report["files"][0]
+    assert first["class_index"] == int(np.argmax(want)) and first["class"] == str(first[
+        "class_index"])
+    assert first["probability"] == pytest.approx(float(want.max()), abs=1e-5)
+    size = glimpse_figure_layout((28, 28, 1), 3, 1)["size"]
+    for item in report["files"]:
+        with Image.open(item["picture"]) as picture:
+            assert picture.format == "PNG" and picture.size == size
+    assert sorted(os.listdir(tmp_path / "pictures")) == ["image000_digit.png",
+                                                         "image001_rgb.png"]
+    missing = run_main("evaluate", tiny_config_path, tiny_run.model_path, "--image",
+                       str(tmp_path / "none.png"))
+    assert_clean_failure(missing, 1)
+    assert "cannot read" in missing.stderr and "none.png" in missing.stderr
+
+
 @pytest.mark.parametrize("argv,message", [
     (["run_nonexistent", "m.weights.h5"], "Unknown config 'run_nonexistent'.*run_mnist"),
     (["run_mnist", "missing.weights.h5"], "not found"),
     (["run_mnist", "MODEL", "--episodes", "5"], "--episodes is for catch configs"),
+    (["run_catch", "MODEL", "--image", "x.png"], "--image is for classification configs"),
     (["run_catch", "MODEL"], "another task: mnist .config run_tiny.*run_catch is the task catch"),
     (["run_catch", "KERAS"], "holds a RecurrentAttentionModel, but run_catch is a catch config"),
     (["run_mnist", "MODEL"], "another config .*num_glimpses|another config"),

@@ -9,15 +9,17 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-def test_matches_numpy():
+@pytest.mark.parametrize("channels", [1, 3])
+def test_matches_numpy(channels):
     rng = np.random.default_rng(0)
-    patches = rng.random((3, 2, 4, 4, 1)).astype(np.float32)
+    patches = rng.random((3, 2, 4, 4, channels)).astype(np.float32)
     locations = rng.uniform(-1, 1, (3, 2)).astype(np.float32)
     net = GlimpseNetwork(what_units=5, where_units=3, output_units=7)
     got = net([patches, locations]).numpy()
     w_what, b_what = net.what_dense.get_weights()
     w_where, b_where = net.where_dense.get_weights()
     w_combine, b_combine = net.combine_dense.get_weights()
+    assert w_what.shape == (2 * 4 * 4 * channels, 5)  # every channel of every patch
     h_what = relu(patches.reshape(3, -1) @ w_what + b_what)
     h_where = relu(locations @ w_where + b_where)
     # Linear(h_what) + Linear(h_where) as one matrix split in two.

@@ -62,7 +62,8 @@ def test_every_pixel_can_be_a_glimpse_centre():
 
 @pytest.mark.parametrize(
     "size,glimpse_size,num_scales,scale,channels",
-    [(28, 8, 1, 2, 1), (60, 12, 3, 2, 1), (100, 12, 4, 2, 1), (24, 6, 3, 2, 2), (30, 5, 2, 3, 1)],
+    [(28, 8, 1, 2, 1), (60, 12, 3, 2, 1), (100, 12, 4, 2, 1), (24, 6, 3, 2, 2), (30, 5, 2, 3, 1),
+     (20, 4, 3, 2, 3)],  # the last: RGB
 )
 def test_matches_numpy_reference(size, glimpse_size, num_scales, scale, channels):
     rng = np.random.default_rng(size + num_scales)

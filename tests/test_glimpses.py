@@ -179,6 +179,39 @@ def test_trace_holds_the_rollout_and_the_sensor_patches():
         viz.trace_glimpses(model, np.zeros((1, 30, 30, 1), np.float32))
 
 
+def test_rgb_images_and_patches_are_drawn_in_colour_with_class_names():
+    """An RGB image of four coloured quadrants: the track panel shows each quadrant's colour
+    where it lies, the patch cells show colour too, and the texts name the classes."""
+    model = small_model((16, 16, 3), 2, 4, 2)
+    image = np.zeros((1, 16, 16, 3), np.float32)
+    quadrants = {(0, 0): (1, 0, 0), (0, 1): (0, 1, 0), (1, 0): (0, 0, 1), (1, 1): (1, 1, 0)}
+    for (qr, qc), colour in quadrants.items():
+        image[0, qr * 8:qr * 8 + 8, qc * 8:qc * 8 + 8] = colour
+    trace = viz.trace_glimpses(model, image)
+    assert trace.patches.shape == (1, 2, 2, 4, 4, 3)
+    names = ["apple", "a very long class name", "cherry"] + [f"c{i}" for i in range(7)]
+    figure = viz.draw_glimpse_figure(trace, 0, label=1, class_names=names)
+    pixels = figures.figure_to_rgb(figure).astype(int)
+    layout = viz.glimpse_figure_layout((16, 16, 3), 2, 2)
+    left, top, width, _ = layout["track"]
+    zoom = layout["zoom"]
+    for (qr, qc), colour in quadrants.items():
+        # A pixel near a quadrant's outer corner, away from the track and the boxes.
+        y, x = top + int((1 + qr * 14) * zoom), left + int((1 + qc * 14) * zoom)
+        np.testing.assert_array_equal(pixels[y, x], np.array(colour) * 255)
+    # Every patch is coloured: no patch cell is grey (equal channels) throughout.
+    for boxes in layout["patches"]:
+        for cell_left, cell_top, side, _ in boxes:
+            cell = pixels[cell_top + 3:cell_top + side - 3, cell_left + 3:cell_left + side - 3]
+            assert np.ptp(cell, axis=-1).max() > 200
+    texts = " ".join(text.get_text() for text in figure.texts)
+    predicted = names[trace.predictions[0, -1]]
+    assert "label a very long class name" in texts and f"predicted {predicted}" in texts
+    # Under a patch column and over an overview image a long name is cut short.
+    overview = viz.draw_overview(trace, [1], class_names=names)
+    assert overview.axes[0].title.get_text().startswith("a very l\u2026 \u2192 ")
+
+
 @pytest.mark.parametrize("size,glimpse,scales,steps,count,movie", [
     (60, 12, 3, 3, 2, "gif"), (100, 12, 4, 2, 1, "mp4"), (28, 6, 2, 3, 1, "mp4")])
 def test_multi_scale_pictures_of_large_images(tmp_path, size, glimpse, scales, steps, count,

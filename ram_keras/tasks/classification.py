@@ -1,4 +1,5 @@
-"""Classification: centred, translated and cluttered MNIST, for the runner and for evaluate.py.
+"""Classification: MNIST (centred, translated, cluttered), Fashion-MNIST and a user's own
+images, for the runner and for evaluate.py.
 
 Data: the standard MNIST with its last 10,000 training digits held out for
 validation (`ram_keras.data.split_validation`; the config setting
@@ -11,6 +12,16 @@ their clutter cut from their own digits. Every epoch ends with the
 deterministic policy on the validation set (`val_*` in the history); the test
 set is used once, at the end.
 
+Fashion-MNIST (`fashion_mnist`) is read and split as MNIST is (centred, 28x28).
+A user's own images (`folder`: the config settings `data`, `test_data`,
+`image_size`, `color_mode`, `validation_fraction`, `validation_seed`; see
+`configs/run_folder.py` and `ram_keras.data.folders`) decide the model's
+`image_shape` and `num_classes`; the class names go into the config of
+results.json and into the model file's metadata, so that evaluate.py names
+classes, and the data settings too, so that evaluate.py finds the images
+again. `validation_fraction` of the training images, chosen by
+`validation_seed`, are held out.
+
 Three test metrics (`evaluate_classifier`): deterministic (the policy's mean
 locations), single sampled path (the mean accuracy of single sampled glimpse
 paths, `evaluation_paths` per image: the best public port's metric) and
@@ -19,6 +30,7 @@ Monte-Carlo (the class probabilities of those paths averaged).
 
 import collections
 import math
+import os
 
 import numpy as np
 
@@ -30,22 +42,31 @@ from ram_keras.data import (
     split_validation,
     to_float_images,
 )
+from ram_keras.data import fashion_mnist, folders
 from ram_keras.layers.glimpse_step import FIRST_LOCATIONS
 from ram_keras.models import RecurrentAttentionModel
 from ram_keras.tasks.base import Task, pictures_folder
 from ram_keras.training import cli
 from ram_keras.training.configs import (
     ConfigError,
+    as_json,
     build_from_config,
     check_common_settings,
     check_settings,
 )
 from ram_keras.training.history import first_epoch_reaching
 
-DATASETS = ("mnist", "translated_mnist", "cluttered_mnist")
+DATASETS = ("mnist", "translated_mnist", "cluttered_mnist", "fashion_mnist", "folder")
+CANVAS_DATASETS = ("translated_mnist", "cluttered_mnist")
+# Datasets of 60,000 training images of which the last `validation_digits` validate.
+SIXTY_THOUSAND = ("mnist", "fashion_mnist") + CANVAS_DATASETS
 SETTINGS = {"evaluation_paths": int}
 CANVAS_SETTINGS = {"canvas_size": int, "clutter_pieces": int, "test_seed": int,
                    "validation_seed": int}
+# A user's images (dataset "folder"): what the model file keeps to find them again.
+DATA_SETTINGS = ("data", "test_data", "image_size", "color_mode", "validation_fraction",
+                 "validation_seed")
+DEFAULT_VALIDATION_FRACTION = 0.1
 # Pictures: this many validation images (TensorBoard), test images (evaluate.py).
 PICTURE_IMAGES = 4
 EVALUATE_PICTURES = 8
@@ -57,12 +78,77 @@ ClassificationData.__doc__ = """A task's digits: uint8 images (28x28 training di
 task's fixed validation and test images) and int labels."""
 
 
+def class_names(config):
+    """The names of the config's classes (label i is `names[i]`)."""
+    if config.get("class_names"):
+        return [str(name) for name in config["class_names"]]
+    if config["dataset"] == "fashion_mnist":
+        return list(fashion_mnist.CLASS_NAMES)
+    return [str(i) for i in range(config["model"].get("num_classes", 10))]
+
+
+def default_glimpse_size(image_shape):
+    """A glimpse side for images of any size: a fifth of the shorter side (at least 4 pixels),
+    so that 3 scales (g, 2g, 4g) reach from a detail to most of the image."""
+    return max(4, int(round(min(image_shape[0], image_shape[1]) / 5)))
+
+
+def _check_data_settings(config):
+    """ConfigError for a bad setting of a user's images (dataset "folder")."""
+    if not config.get("data"):
+        raise ConfigError(f"{config['name']} trains on your images: give them with --data DIR "
+                          "(a folder with one subfolder per class) or --data FILE.npz")
+    for key in ("data", "test_data"):
+        if config.get(key) is not None and not isinstance(config[key], str):
+            raise ConfigError(f"Config setting {key!r} must be a path, got {config[key]!r}.")
+    size = config.get("image_size")
+    if size is not None and (not isinstance(size, (list, tuple)) or len(size) != 2 or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in size)):
+        raise ConfigError(f"Config setting 'image_size' must be [height, width] (positive "
+                          f"integers) or None, got {size!r}.")
+    if config.get("color_mode") not in (None,) + folders.COLOR_MODES:
+        raise ConfigError(f"Config setting 'color_mode' must be one of {folders.COLOR_MODES} "
+                          f"or None (from the images), got {config['color_mode']!r}.")
+    fraction = config.get("validation_fraction", DEFAULT_VALIDATION_FRACTION)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) \
+            or not 0 <= fraction < 1:
+        raise ConfigError("Config setting 'validation_fraction' must be a number in [0, 1), "
+                          f"got {fraction!r}.")
+    seed = config.get("validation_seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"Config setting 'validation_seed' must be an integer >= 0, got "
+                          f"{seed!r}.")
+
+
+def _with_image_data(config):
+    """The config of a user's images with what the images decide: the model's `image_shape`,
+    `num_classes` (and `glimpse_size` when unset), `class_names` and the `color_mode` read."""
+    _check_data_settings(config)
+    data, color_mode = folders.load_image_data(
+        config["data"], config.get("test_data"), config.get("image_size"),
+        config.get("color_mode"))
+    shape = [int(n) for n in data.x_train.shape[1:]]
+    model = dict(config["model"])
+    for key, value in (("image_shape", shape), ("num_classes", len(data.class_names))):
+        if model.get(key) is not None and as_json(model[key]) != value:
+            raise ConfigError(f"the images give {key} {value}, but the config's model has "
+                              f"{model[key]} (leave it out: it comes from the images)")
+        model[key] = value
+    if config.get("class_names") is not None and list(config["class_names"]) != \
+            data.class_names:
+        raise ConfigError(f"the model was trained on the classes {list(config['class_names'])}, "
+                          f"but {config['data']} now holds {data.class_names}")
+    if model.get("glimpse_size") is None:
+        model["glimpse_size"] = default_glimpse_size(shape)
+    return dict(config, model=model, class_names=data.class_names, color_mode=color_mode)
+
+
 def evaluate_classifier(model, images, labels, paths=10, batch_size=1000):
     """Accuracy with the deterministic policy, of single sampled paths, and Monte-Carlo.
 
     Args:
         model: a `RecurrentAttentionModel`.
-        images: uint8 `(N, H, W)` images of the model's task.
+        images: uint8 `(N, H, W)` or `(N, H, W, C)` images of the model's task.
         labels: int `(N,)`.
         paths: sampled glimpse paths per image (0: deterministic only).
         batch_size: images per forward pass.
@@ -120,9 +206,12 @@ class ClassificationTask(Task):
         if config["dataset"] not in DATASETS:
             raise ConfigError(f"Config dataset must be one of {DATASETS}, got "
                               f"{config['dataset']!r}.")
+        if config["dataset"] == "folder":
+            config = _with_image_data(config)
         held_out = config.get("validation_digits", VALIDATION_SIZE)
-        if isinstance(held_out, bool) or not isinstance(held_out, int) or \
-                not 0 <= held_out < 60000:
+        if config["dataset"] in SIXTY_THOUSAND and (
+                isinstance(held_out, bool) or not isinstance(held_out, int)
+                or not 0 <= held_out < 60000):
             raise ConfigError("Config setting 'validation_digits' must be an integer in "
                               f"[0, 60000), got {held_out!r}.")
         shift = config.get("max_shift", 0)
@@ -132,7 +221,7 @@ class ClassificationTask(Task):
             raise ConfigError("Config setting 'evaluation_paths' must be >= 0, got "
                               f"{config['evaluation_paths']}.")
         build_from_config(RecurrentAttentionModel, config["model"])
-        if config["dataset"] != "mnist":
+        if config["dataset"] in CANVAS_DATASETS:
             for key, kind in CANVAS_SETTINGS.items():
                 value = config.get(key)
                 if not isinstance(value, kind) or isinstance(value, bool) or value < 0:
@@ -154,14 +243,24 @@ class ClassificationTask(Task):
         parser.add_argument("--eval-limit", type=cli.positive_int, default=None,
                             help="evaluate on only the first N validation and test images "
                                  "(quick checks; default: all)")
-        parser.add_argument("--validation-digits", type=cli.non_negative_int, default=None,
-                            help="training digits held out for validation, the last ones; 0 "
-                                 "trains a final model on all 60,000 and skips validation "
-                                 "(default: the config's, "
-                                 f"{config.get('validation_digits', VALIDATION_SIZE)})")
+        if config["dataset"] == "folder":
+            self._add_data_flags(parser, config)
+        else:
+            parser.add_argument(
+                "--validation-digits", type=cli.non_negative_int, default=None,
+                help="training digits held out for validation, the last ones; 0 trains a "
+                     "final model on all 60,000 and skips validation (default: the config's, "
+                     f"{config.get('validation_digits', VALIDATION_SIZE)})")
         parser.add_argument("--glimpses", type=cli.positive_int, default=None,
                             help="glimpses per image (default: the config's, "
                                  f"{config['model'].get('num_glimpses')})")
+        parser.add_argument("--glimpse-size", type=cli.positive_int, default=None,
+                            help="side of the smallest glimpse patch, in pixels (default: the "
+                                 "config's, " + str(config["model"].get(
+                                     "glimpse_size", "a fifth of the shorter image side")) + ")")
+        parser.add_argument("--scales", type=cli.positive_int, default=None,
+                            help="patches per glimpse, each twice as wide as the one before "
+                                 f"(default: the config's, {config['model'].get('num_scales')})")
         parser.add_argument("--location-std", type=cli.positive_float, default=None,
                             help="standard deviation of the location policy (default: the "
                                  f"config's, {config['model'].get('location_std')})")
@@ -179,11 +278,43 @@ class ClassificationTask(Task):
                             help="ablation: uniformly random glimpse locations instead of the "
                                  "learned policy")
 
+    def _add_data_flags(self, parser, config):
+        """The flags of a user's images (dataset "folder")."""
+        group = parser.add_argument_group("your images")
+        group.add_argument("--data", metavar="DIR_OR_NPZ", default=config.get("data"),
+                           help="a folder with one subfolder of images per class "
+                                "(DIR/<class>/<image>.png|jpg|...), or a .npz file of arrays x, y "
+                                "(and optionally x_test, y_test, class_names)")
+        group.add_argument("--test-data", metavar="DIR", default=config.get("test_data"),
+                           help="a folder of test images with the same class subfolders "
+                                "(default: none; the final evaluation is then on the held-out "
+                                "validation images only)")
+        group.add_argument("--image-size", type=cli.positive_int, nargs=2, metavar=("H", "W"),
+                           default=config.get("image_size"),
+                           help="resize every image to H x W pixels (needed when the images "
+                                "differ in size; default: keep their size)")
+        colour = group.add_mutually_exclusive_group()
+        colour.add_argument("--grayscale", dest="color_mode", action="store_const",
+                            const="grayscale", default=config.get("color_mode"),
+                            help="read the images as grayscale (1 channel)")
+        colour.add_argument("--rgb", dest="color_mode", action="store_const", const="rgb",
+                            help="read the images as RGB (3 channels) (default: grayscale "
+                                 "when every file is grayscale, else RGB)")
+        group.add_argument("--validation-fraction", type=cli.non_negative_float, default=None,
+                           help="fraction of the training images held out for validation, "
+                                "chosen by the config's validation_seed; 0 holds none out "
+                                "(default: the config's, " + str(config.get(
+                                    "validation_fraction", DEFAULT_VALIDATION_FRACTION)) + ")")
+
     def apply_flags(self, config, args):
-        """The config as the task's flags change it (glimpses, policy)."""
+        """The config as the task's flags change it (glimpses, retina, policy, data)."""
         model = dict(config["model"])
         if getattr(args, "glimpses", None) is not None:
             model["num_glimpses"] = args.glimpses
+        if getattr(args, "glimpse_size", None) is not None:
+            model["glimpse_size"] = args.glimpse_size
+        if getattr(args, "scales", None) is not None:
+            model["num_scales"] = args.scales
         if getattr(args, "location_std", None) is not None:
             model["location_std"] = args.location_std
         if getattr(args, "first_location", None) is not None:
@@ -195,6 +326,13 @@ class ClassificationTask(Task):
             config["validation_digits"] = args.validation_digits
         if getattr(args, "max_shift", None) is not None:
             config["max_shift"] = args.max_shift
+        if config["dataset"] == "folder":
+            for key in ("data", "test_data", "color_mode"):
+                config[key] = getattr(args, key, config.get(key))
+            if getattr(args, "image_size", None) is not None:
+                config["image_size"] = list(args.image_size)
+            if getattr(args, "validation_fraction", None) is not None:
+                config["validation_fraction"] = args.validation_fraction
         return config
 
     def run_settings(self, args):
@@ -206,17 +344,31 @@ class ClassificationTask(Task):
         """The task's `ClassificationData` (`--limit` and `--eval-limit` applied)."""
         limit = getattr(args, "limit", None)
         eval_limit = getattr(args, "eval_limit", None)
-        (x_train, y_train), (x_test, y_test) = load_mnist()
-        held_out = config.get("validation_digits", VALIDATION_SIZE)
-        if held_out:
-            (x_train, y_train), (x_validation, y_validation) = split_validation(
-                x_train, y_train, held_out)
+        if config["dataset"] == "folder":
+            # The images were read (and kept) when the config was checked.
+            images, _ = folders.load_image_data(
+                config["data"], config.get("test_data"), config.get("image_size"),
+                config.get("color_mode"))
+            (x_train, y_train), (x_validation, y_validation) = \
+                folders.split_validation_fraction(
+                    images.x_train, images.y_train,
+                    config.get("validation_fraction", DEFAULT_VALIDATION_FRACTION),
+                    config.get("validation_seed", 0))
+            x_test, y_test = images.x_test, images.y_test
         else:
-            x_validation, y_validation = x_train[:0], y_train[:0]
+            (x_train, y_train), (x_test, y_test) = (
+                fashion_mnist.load_fashion_mnist() if config["dataset"] == "fashion_mnist"
+                else load_mnist())
+            held_out = config.get("validation_digits", VALIDATION_SIZE)
+            if held_out:
+                (x_train, y_train), (x_validation, y_validation) = split_validation(
+                    x_train, y_train, held_out)
+            else:
+                x_validation, y_validation = x_train[:0], y_train[:0]
         x_train, y_train = x_train[:limit], y_train[:limit]
         x_validation, y_validation = x_validation[:eval_limit], y_validation[:eval_limit]
         x_test, y_test = x_test[:eval_limit], y_test[:eval_limit]
-        if config["dataset"] != "mnist":
+        if config["dataset"] in CANVAS_DATASETS:
             canvas = (config["canvas_size"], config["clutter_pieces"])
             x_validation = make_fixed_canvases(x_validation, config["validation_seed"], *canvas)
             x_test = make_fixed_canvases(x_test, config["test_seed"], *canvas)
@@ -228,7 +380,7 @@ class ClassificationTask(Task):
     def training_data(self, config, data, seed, first_epoch):
         """Epochs `first_epoch .. epochs - 1` as one stream; each a pure function of (seed, epoch)."""
         canvas = {}
-        if config["dataset"] != "mnist":
+        if config["dataset"] in CANVAS_DATASETS:
             canvas = {"canvas_size": config["canvas_size"],
                       "clutter_pieces": config["clutter_pieces"], "clutter_source": data.x_train}
         return make_dataset(data.x_train, data.y_train, config["batch_size"], shuffle=True,
@@ -246,7 +398,31 @@ class ClassificationTask(Task):
         return RecurrentAttentionModel(**dict(config["model"], seed=seed))
 
     def metadata(self, config, seed):
-        return {"config": config["name"], "dataset": config["dataset"], "seed": seed}
+        """What the model file keeps: the config, the class names and, for a user's images,
+        where they are and how they were read (absolute paths, for evaluate.py anywhere)."""
+        metadata = {"config": config["name"], "dataset": config["dataset"], "seed": seed,
+                    "class_names": class_names(config)}
+        if config["dataset"] == "folder":
+            data = {key: config.get(key) for key in DATA_SETTINGS}
+            for key in ("data", "test_data"):
+                if data[key] is not None:
+                    data[key] = os.path.abspath(data[key])
+            metadata["data"] = data
+        return metadata
+
+    def config_for_model(self, config, metadata, args):
+        """The config a trained model is evaluated under (evaluate.py): for a user's images,
+        the data settings and class names the model was trained with (from its file), with
+        `--data` / `--test-data` in their place when given."""
+        if config["dataset"] != "folder" or metadata.get("dataset") != "folder":
+            return config
+        config = dict(config, **(metadata.get("data") or {}),
+                      class_names=metadata.get("class_names"))
+        if getattr(args, "data", None) is not None:
+            config["data"] = args.data
+        if getattr(args, "test_data", None) is not None:
+            config["test_data"] = args.test_data
+        return config
 
     # ------------------------------------------------------------- reporting
     def reference(self, config, data):
@@ -259,8 +435,9 @@ class ClassificationTask(Task):
         if len(data.y_validation):
             final.update(error_report(evaluate_classifier(
                 model, data.x_validation, data.y_validation, paths), "validation"))
-        final.update(error_report(evaluate_classifier(model, data.x_test, data.y_test, paths),
-                                  "test"))
+        if len(data.y_test):  # a user's images may come without test images
+            final.update(error_report(evaluate_classifier(model, data.x_test, data.y_test,
+                                                          paths), "test"))
         return final
 
     def first_epoch_reaching_target(self, history, config):
@@ -277,9 +454,8 @@ class ClassificationTask(Task):
         return f"{len(data.x_train)} training images"
 
     def describe_final(self, final):
-        if "validation_error_percent" not in final:
-            return describe_errors(final, "test")
-        return f"{describe_errors(final, 'validation')}; {describe_errors(final, 'test')}"
+        return "; ".join(describe_errors(final, split) for split in ("validation", "test")
+                         if f"{split}_error_percent" in final)
 
     def pictures(self, model, config, data):
         """PNGs of what the model does on a few validation images (for TensorBoard)."""
@@ -291,10 +467,13 @@ class ClassificationTask(Task):
                 else (data.x_test, data.y_test))
         images, labels = to_float_images(x[:PICTURE_IMAGES]), y[:PICTURE_IMAGES]
         trace = glimpses.trace_glimpses(model, images, deterministic=True)
+        names = class_names(config)
         return {
-            "glimpses": [figure_to_png(glimpses.draw_glimpse_figure(trace, i, int(labels[i])))
+            "glimpses": [figure_to_png(glimpses.draw_glimpse_figure(trace, i, int(labels[i]),
+                                                                    class_names=names))
                          for i in range(len(images))],
-            "gaze_overview": [figure_to_png(glimpses.draw_overview(trace, labels))],
+            "gaze_overview": [figure_to_png(glimpses.draw_overview(trace, labels,
+                                                                  class_names=names))],
         }
 
     # ---------------------------------------------------------- evaluate.py
@@ -302,14 +481,16 @@ class ClassificationTask(Task):
         """`evaluate.py` for a classifier: the three errors, and pictures of the first images."""
         from ram_keras.viz import glimpses
 
-        split = args.split or "test"
         paths = config["evaluation_paths"] if args.paths is None else args.paths
         data = self.load_data(config)
+        # Your own images may come without test images: then the held-out ones.
+        split = args.split or ("test" if len(data.y_test) else "validation")
         images, labels = ((data.x_test, data.y_test) if split == "test"
                           else (data.x_validation, data.y_validation))
         if not len(labels):
-            raise ConfigError(f"{config['name']} holds no {split} images "
-                              "(validation_digits is 0): use --split test")
+            other = "validation" if split == "test" else "test"
+            raise ConfigError(f"{config['name']} holds no {split} images (none were given or "
+                              f"held out): use --split {other}")
         report = {"split": split, "images": int(len(labels)), "evaluation_paths": paths}
         report.update(error_report(evaluate_classifier(model, images, labels, paths), split))
         count = min(EVALUATE_PICTURES if args.samples is None else args.samples, len(labels))
@@ -320,11 +501,53 @@ class ClassificationTask(Task):
                                             deterministic=not args.stochastic)
             pictures = glimpses.save_glimpse_pictures(
                 trace, folder, labels=labels[:count], movie_format=args.movie,
-                title=f"{config['name']}: first {count} {split} images, {policy} glimpses")
+                title=f"{config['name']}: first {count} {split} images, {policy} glimpses",
+                class_names=class_names(config))
             report["glimpse_pictures"] = dict(pictures, policy=policy)
         return report
 
+    def classify_files(self, model, config, metadata, args):
+        """`evaluate.py --image FILE ...`: each file's predicted class, its probability, and a
+        PNG of the glimpses on it.
+
+        A file is read as the training images were (`ram_keras.data.folders.read_image`:
+        converted to the model's channels, resized bilinearly to its image size).
+        """
+        from ram_keras.viz import glimpses
+        from ram_keras.viz.figures import save_figure
+
+        height, width, channels = model.image_shape
+        if channels not in folders.CHANNELS.values():
+            raise ConfigError(f"--image reads grayscale or RGB files; this model takes "
+                              f"{channels} channels")
+        color_mode = "grayscale" if channels == 1 else "rgb"
+        images = np.stack([folders.read_image(path, color_mode, (height, width))
+                           for path in args.image])
+        names = [str(n) for n in metadata.get("class_names") or class_names(
+            dict(config, model=dict(config["model"], num_classes=model.num_classes)))]
+        trace = glimpses.trace_glimpses(model, to_float_images(images),
+                                        deterministic=not args.stochastic)
+        folder = pictures_folder(config, args, "images")
+        os.makedirs(folder, exist_ok=True)
+        files = []
+        for i, path in enumerate(args.image):
+            index = int(trace.predictions[i, -1])
+            stem = os.path.splitext(os.path.basename(path))[0]
+            picture = save_figure(
+                glimpses.draw_glimpse_figure(trace, i, class_names=names),
+                os.path.join(folder, f"image{i:03d}_{stem}.png"))
+            files.append({"file": path, "class": names[index], "class_index": index,
+                          "probability": float(trace.confidences[i, -1]), "picture": picture})
+        return {"files": files, "policy": "sampled" if args.stochastic else "deterministic",
+                "image_shape": [height, width, channels]}
+
     def report_text(self, report):
+        if "files" in report:
+            return "\n".join(
+                [f"{report['config']}: {len(report['files'])} image files, read as "
+                 f"{'x'.join(map(str, report['image_shape']))} ({report['policy']} glimpses)"]
+                + [f"  {item['file']}: {item['class']} ({item['probability']:.1%}); glimpses: "
+                   f"{item['picture']}" for item in report["files"]])
         split = report["split"]
         lines = [f"{report['config']}: {report['images']} {split} images",
                  "  " + describe_errors(report, split)]

@@ -9,6 +9,8 @@
   their tracks, right and wrong answers marked; `save_glimpse_pictures` writes
   all three.
 
+Classes are written as numbers, or by name where `class_names` is given.
+RGB images and their patches are drawn in colour, grayscale ones in grey.
 Boxes and centres come from `ram_keras.geometry`, the retina's own geometry,
 and images are drawn with pixel `i` on `[i, i + 1)` (`figures.show_image`), so
 the track and the boxes lie exactly where the retina read. Every figure has a
@@ -203,6 +205,18 @@ def overview_layout(image_shape, count):
 
 
 # ------------------------------------------------------------------ drawing
+# Characters of a class name that fit under a patch column.
+COLUMN_NAME_CHARS = 9
+
+
+def class_text(index, class_names=None, limit=None):
+    """Class `index` as written in a picture: its name (cut to `limit` characters) or number."""
+    if class_names is None:
+        return str(int(index))
+    name = str(class_names[int(index)])
+    return name if limit is None or len(name) <= limit else name[:limit - 1] + "\u2026"
+
+
 def _draw_track(axes, centres, corners, patch_widths, upto=None, boxes="all",
                 marker_size=9.0, font_size=10.0, numbers=True):
     """Draws a gaze track on image axes.
@@ -253,7 +267,7 @@ def _show_patches(figure, size, boxes, patches, colour, widths, label_side):
                         f"{widths[k]}\u00d7{widths[k]}", ha="right", va="center", fontsize=11)
 
 
-def draw_glimpse_figure(trace, index, label=None):
+def draw_glimpse_figure(trace, index, label=None, class_names=None):
     """The figure of one image: where the model looked and what it saw.
 
     Top: the image with its gaze track (numbered glimpse centres joined by a
@@ -269,6 +283,7 @@ def draw_glimpse_figure(trace, index, label=None):
         trace: a `GlimpseTrace`.
         index: which image of the trace.
         label: its true class, or None.
+        class_names: names of the classes, or None to write their numbers.
 
     Returns:
         A matplotlib `Figure` of `glimpse_figure_layout(...)["size"]` pixels.
@@ -279,9 +294,10 @@ def draw_glimpse_figure(trace, index, label=None):
     figure = new_figure(size)
     predictions, confidences = trace.predictions[index], trace.confidences[index]
     mark, colour = verdict(predictions[-1], label)
-    head = f"label {label} \u00b7 " if label is not None else ""
+    head = f"label {class_text(label, class_names)} \u00b7 " if label is not None else ""
     figure.text(0.5, 1.0 - 10 / size[1],
-                f"{head}predicted {predictions[-1]} ({confidences[-1]:.0%}){mark}",
+                f"{head}predicted {class_text(predictions[-1], class_names)} "
+                f"({confidences[-1]:.0%}){mark}",
                 ha="center", va="top", fontsize=15, color=colour, fontweight="bold")
     axes = axes_at(figure, layout["track"], size)
     show_image(axes, trace.images[index])
@@ -294,12 +310,13 @@ def draw_glimpse_figure(trace, index, label=None):
         left, top = boxes[0][0], boxes[0][1]
         _, text_colour = verdict(predictions[t], label)
         figure.text((left + PATCH_CELL / 2) / size[0], 1.0 - (top - 4) / size[1],
-                    f"#{t + 1}: {predictions[t]}\n{confidences[t]:.0%}", ha="center",
+                    f"#{t + 1}: {class_text(predictions[t], class_names, COLUMN_NAME_CHARS)}\n"
+                    f"{confidences[t]:.0%}", ha="center",
                     va="bottom", fontsize=11, color=text_colour, linespacing=1.1)
     return figure
 
 
-def draw_animation_frame(trace, index, step, label=None):
+def draw_animation_frame(trace, index, step, label=None, class_names=None):
     """One frame of the glimpse animation: the state after glimpse `step`.
 
     Left: the image with the track so far (glimpses `0 .. step`, numbered)
@@ -315,9 +332,10 @@ def draw_animation_frame(trace, index, step, label=None):
     figure = new_figure(size)
     prediction = trace.predictions[index, step]
     mark, colour = verdict(prediction, label)
-    head = f"label {label}: " if label is not None else ""
+    head = f"label {class_text(label, class_names)}: " if label is not None else ""
     figure.text(0.5, 1.0 - 10 / size[1],
-                f"glimpse {step + 1}/{trace.num_glimpses} \u00b7 {head}predicts {prediction} "
+                f"glimpse {step + 1}/{trace.num_glimpses} \u00b7 {head}predicts "
+                f"{class_text(prediction, class_names)} "
                 f"({trace.confidences[index, step]:.0%}){mark}",
                 ha="center", va="top", fontsize=14, color=colour, fontweight="bold")
     axes = axes_at(figure, layout["track"], size)
@@ -330,7 +348,7 @@ def draw_animation_frame(trace, index, step, label=None):
     return figure
 
 
-def draw_overview(trace, labels=None, title=None):
+def draw_overview(trace, labels=None, title=None, class_names=None):
     """A grid of the trace's images, each with its gaze track (numbered
     centres joined by a line), titled `label -> prediction` and framed green
     when the final prediction is right, red when it is wrong.
@@ -358,7 +376,9 @@ def draw_overview(trace, labels=None, title=None):
                     boxes="none", marker_size=7.0, font_size=8.0)
         label = None if labels is None else int(labels[i])
         mark, colour = verdict(finals[i], label)
-        text = f"{label} \u2192 {finals[i]}{mark}" if label is not None else f"\u2192 {finals[i]}"
+        final = class_text(finals[i], class_names, COLUMN_NAME_CHARS)
+        text = (f"{class_text(label, class_names, COLUMN_NAME_CHARS)} \u2192 {final}{mark}"
+                if label is not None else f"\u2192 {final}")
         axes.set_title(text, fontsize=12, color=colour, fontweight="bold", pad=4)
         for spine in axes.spines.values():
             spine.set_edgecolor(colour if label is not None else "black")
@@ -366,16 +386,18 @@ def draw_overview(trace, labels=None, title=None):
     return figure
 
 
-def save_animation(trace, index, path, label=None, frame_ms=800, last_frame_ms=2000):
+def save_animation(trace, index, path, label=None, frame_ms=800, last_frame_ms=2000,
+                   class_names=None):
     """Writes a looping movie with exactly one frame per glimpse, each drawn by
     `draw_animation_frame`; `.gif` or `.mp4` as `path` says (`movies.save_movie`)."""
-    frames = [figure_to_rgb(draw_animation_frame(trace, index, t, label))
+    frames = [figure_to_rgb(draw_animation_frame(trace, index, t, label, class_names))
               for t in range(trace.num_glimpses)]
     durations = [frame_ms] * (len(frames) - 1) + [last_frame_ms]
     return movies.save_movie(frames, path, durations)
 
 
-def save_glimpse_pictures(trace, folder, labels=None, title=None, movie_format="gif"):
+def save_glimpse_pictures(trace, folder, labels=None, title=None, movie_format="gif",
+                          class_names=None):
     """Writes every picture of a trace into `folder`.
 
     Files: `image000.png` ... (`draw_glimpse_figure`), `image000.gif` (or
@@ -390,10 +412,11 @@ def save_glimpse_pictures(trace, folder, labels=None, title=None, movie_format="
     for i in range(len(trace.images)):
         label = None if labels is None else int(labels[i])
         written["figures"].append(
-            save_figure(draw_glimpse_figure(trace, i, label),
+            save_figure(draw_glimpse_figure(trace, i, label, class_names),
                         os.path.join(folder, f"image{i:03d}.png")))
         written["animations"].append(save_animation(
-            trace, i, movies.movie_path(folder, f"image{i:03d}", movie_format), label))
-    written["overview"] = save_figure(draw_overview(trace, labels, title),
+            trace, i, movies.movie_path(folder, f"image{i:03d}", movie_format), label,
+            class_names=class_names))
+    written["overview"] = save_figure(draw_overview(trace, labels, title, class_names),
                                       os.path.join(folder, "overview.png"))
     return written
