@@ -97,6 +97,7 @@ def test_image_files_get_a_class_a_probability_and_a_picture(tiny_run, tiny_conf
     (["run_mnist", "missing.weights.h5"], "not found"),
     (["run_mnist", "MODEL", "--episodes", "5"], "--episodes is for catch configs"),
     (["run_catch", "MODEL", "--image", "x.png"], "--image is for classification configs"),
+    (["run_mnist", "MODEL", "--data", "x"], "--data is for configs of your own images"),
     (["run_catch", "MODEL"], "another task: mnist .config run_tiny.*run_catch is the task catch"),
     (["run_catch", "KERAS"], "holds a RecurrentAttentionModel, but run_catch is a catch config"),
     (["run_mnist", "MODEL"], "another config .*num_glimpses|another config"),

@@ -414,6 +414,11 @@ class ClassificationTask(Task):
         """The config a trained model is evaluated under (evaluate.py): for a user's images,
         the data settings and class names the model was trained with (from its file), with
         `--data` / `--test-data` in their place when given."""
+        given = [flag for flag, dest in (("--data", "data"), ("--test-data", "test_data"))
+                 if getattr(args, dest, None) is not None]
+        if given and config["dataset"] != "folder":
+            raise ConfigError(f"{given[0]} is for configs of your own images (run_folder); "
+                              f"{config['name']} reads {config['dataset']}")
         if config["dataset"] != "folder" or metadata.get("dataset") != "folder":
             return config
         config = dict(config, **(metadata.get("data") or {}),
