@@ -25,6 +25,7 @@ and `summary`, the mean and std over runs of every number in `final`.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -159,10 +160,63 @@ def run_experiment(config, args, strategy=None, task=None):
         keras.mixed_precision.set_global_policy(policy)
 
 
+@dataclasses.dataclass
+class Experiment:
+    """What every run of one command shares: the settings, the data, the output paths."""
+
+    config: dict
+    args: argparse.Namespace
+    strategy: object
+    task: object
+    data: object
+    steps_per_epoch: int
+    steps_per_execution: int
+    jit_compile: bool
+    verbose: int
+    effective: dict  # the settings as recorded in results.json (config, flags, strategy)
+
+    @property
+    def name(self):
+        return self.config["name"]
+
+    @property
+    def models_dir(self):
+        return os.path.join(self.args.out, "models", self.name)
+
+    @property
+    def results_path(self):
+        return os.path.join(self.args.out, "results", self.name, "results.json")
+
+    def checkpoint_dir(self, run_index):
+        return os.path.join(self.args.out, "checkpoints", self.name, f"run{run_index}")
+
+
 def _run_experiment(config, args, strategy, task):
+    experiment = _prepare_experiment(config, args, strategy, task)
+    name, results_path = experiment.name, experiment.results_path
+    results = {"task": task.name, "config": experiment.effective,
+               "reference": task.reference(config, experiment.data), "runs": []}
+    completed = _completed_runs(results_path, experiment.effective) if args.resume else {}
+
+    def write():
+        results["summary"] = summarize(results["runs"])
+        atomic_write_json(results_path, results)
+
+    for run_index in range(config["runs"]):
+        if run_index in completed:
+            results["runs"].append(completed[run_index])
+            print(f"[{name}] run {run_index + 1}/{config['runs']} already finished "
+                  f"({completed[run_index]['model_path']})", flush=True)
+            continue
+        _train_run(experiment, run_index, results, write)
+    print(f"[{name}] results: {results_path}", flush=True)
+    return results
+
+
+def _prepare_experiment(config, args, strategy, task):
+    """Data: the task's data, the steps of an epoch and of a call, XLA, what results.json
+    records as the settings."""
     name = config["name"]
-    models_dir = os.path.join(args.out, "models", name)
-    results_path = os.path.join(args.out, "results", name, "results.json")
     verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
     data = task.load_data(config, args)
     steps_per_epoch = task.steps_per_epoch(config, data)
@@ -185,104 +239,130 @@ def _run_experiment(config, args, strategy, task):
     effective = as_json(dict(
         config, **task.run_settings(args), jit_compile=jit_compile, strategy=args.strategy,
         replicas=strategy.num_replicas_in_sync, mixed_precision=bool(args.mixed_precision)))
-    results = {"task": task.name, "config": effective, "reference": task.reference(config, data),
-               "runs": []}
-    completed = _completed_runs(results_path, effective) if args.resume else {}
+    return Experiment(config, args, strategy, task, data, steps_per_epoch, steps_per_execution,
+                      jit_compile, verbose, effective)
 
-    def write():
-        results["summary"] = summarize(results["runs"])
-        atomic_write_json(results_path, results)
 
-    for run_index in range(config["runs"]):
-        if run_index in completed:
-            results["runs"].append(completed[run_index])
-            print(f"[{name}] run {run_index + 1}/{config['runs']} already finished "
-                  f"({completed[run_index]['model_path']})", flush=True)
-            continue
-        seed = config["seed"] + run_index
-        checkpoint_dir = os.path.join(args.out, "checkpoints", name, f"run{run_index}")
-        state = checkpoint_to_resume(checkpoint_dir, effective, args, strategy, name)
-        if run_index == 0 and not args.resume:
-            keep_earlier_outputs(models_dir, results_path, name)
-        keras.utils.set_random_seed(seed)
-        with strategy.scope():
-            model = task.build_model(config, seed)
-            model.compile(optimizer=make_optimizer(config, steps_per_epoch * config["epochs"],
-                                                   steps_per_epoch),
-                          jit_compile=jit_compile,
-                          steps_per_execution=steps_per_execution)
-            model.optimizer.build(model.trainable_variables)
-        initial_epoch, history, wall_offset = 0, None, 0.0
-        if state is not None:
-            restore_checkpoint(model, checkpoint_dir, state)
-            initial_epoch, history, wall_offset = state["epoch"], state["history"], \
-                state["wall_time_s"]
-        run = {"run": run_index, "seed": seed, "history": None, "final": {}}
-        recorder = EpochRecorder(write, history, wall_offset)
-        callbacks = [StopOnNonFiniteLoss(), recorder,
-                     EpochCheckpoint(checkpoint_dir, effective, recorder.history,
-                                     recorder.wall_time)]
-        if args.tensorboard:
-            from ram_keras.viz.tensorboard import TensorBoardLogger
+def _train_run(experiment, run_index, results, write):
+    """One run: its model (resumed from a checkpoint or new), `fit`, the final evaluation,
+    the model file and results.json."""
+    config, args, name = experiment.config, experiment.args, experiment.name
+    seed = config["seed"] + run_index
+    checkpoint_dir = experiment.checkpoint_dir(run_index)
+    state = checkpoint_to_resume(checkpoint_dir, experiment.effective, args,
+                                 experiment.strategy, name)
+    if run_index == 0 and not args.resume:
+        keep_earlier_outputs(experiment.models_dir, experiment.results_path, name)
+    keras.utils.set_random_seed(seed)
+    model = _compiled_model(experiment, seed)
+    initial_epoch, history, wall_offset = 0, None, 0.0
+    if state is not None:
+        restore_checkpoint(model, checkpoint_dir, state)
+        initial_epoch, history, wall_offset = state["epoch"], state["history"], \
+            state["wall_time_s"]
+    run = {"run": run_index, "seed": seed, "history": None, "final": {}}
+    recorder = EpochRecorder(write, history, wall_offset)
+    callbacks, averaging = _callbacks(experiment, run_index, checkpoint_dir, recorder)
+    run["history"] = recorder.history
+    results["runs"].append(run)
+    start = time.time()
+    if initial_epoch < config["epochs"]:
+        try:
+            _fit(experiment, model, run_index, seed, initial_epoch, callbacks)
+        except NonFiniteLossError as error:
+            _keep_last_good_model(model, error, run, checkpoint_dir, experiment.models_dir,
+                                  config, seed, args.out)
+            write()
+            raise
+    run["train_wall_time_s"] = round(recorder.wall_time(), 2)
+    _final_evaluation(experiment, model, run, recorder, averaging)
+    model_path = _save_outputs(experiment, model, run, seed, start, wall_offset, write)
+    remove_checkpoint(checkpoint_dir)
+    print(f"[{name}] run {run_index + 1}: {experiment.task.describe_final(run['final'])}; "
+          f"model {model_path}", flush=True)
 
-            callbacks.append(TensorBoardLogger(
-                os.path.join(args.tensorboard, name, f"run{run_index}"),
-                pictures=lambda trained: task.pictures(trained, config, data),
-                pictures_every=cli.TENSORBOARD_PICTURES_EVERY))
-        if config.get("final_location_std") is not None:
-            callbacks.insert(0, FinalLocationStd(
-                config["final_location_std"],
-                config["epochs"] - config["final_location_std_epochs"]))
-        averaging = AveragedWeights() if config.get("weight_averaging") else None
-        if averaging is not None:
-            # Before the recorder and the checkpoint: validation sees the average, they see
-            # the training weights back in place.
-            callbacks.insert(0, averaging)
-        run["history"] = recorder.history
-        results["runs"].append(run)
-        start = time.time()
-        if initial_epoch < config["epochs"]:
-            resumed = f", resuming after epoch {initial_epoch}" if initial_epoch else ""
-            print(f"[{name}] run {run_index + 1}/{config['runs']}, seed {seed}: "
-                  f"{task.describe_training(config, data)}, {config['epochs']} epochs of "
-                  f"{steps_per_epoch} steps{resumed}", flush=True)
-            train_data = distribution.shard_by_data(
-                task.training_data(config, data, seed, initial_epoch))
-            validation_data = task.validation_data(config, data)
-            if validation_data is not None:
-                validation_data = distribution.shard_by_data(validation_data)
-            try:
-                model.fit(train_data, epochs=config["epochs"], initial_epoch=initial_epoch,
-                          shuffle=False, steps_per_epoch=steps_per_epoch,
-                          validation_data=validation_data, callbacks=callbacks,
-                          verbose=verbose)
-            except NonFiniteLossError as error:
-                _keep_last_good_model(model, error, run, checkpoint_dir, models_dir, config,
-                                      seed, args.out)
-                write()
-                raise
-        run["train_wall_time_s"] = round(recorder.wall_time(), 2)
-        if averaging is not None and averaging.last_weights is None:
-            # Resumed after the last epoch: fit did not run, so the average is not in yet.
-            averaging.last_weights = [v.numpy() for v in model.trainable_variables]
-            model.optimizer.finalize_variable_values(model.trainable_variables)
-        run["final"] = task.final_evaluation(model, config, data)
-        if averaging is not None:
-            # What the averaging bought, on this same run: the last weights evaluated alike.
-            with holding_weights(model, averaging.last_weights):
-                run["final_without_averaging"] = task.final_evaluation(model, config, data)
-        run["final"]["first_epoch_reaching_target"] = task.first_epoch_reaching_target(
-            recorder.history, config)
-        model_path = os.path.join(models_dir, f"run{run_index}.weights.h5")
-        save_model(model, model_path, metadata=task.metadata(config, seed))
-        run["model_path"] = os.path.relpath(model_path, args.out)
-        run["wall_time_s"] = round(wall_offset + time.time() - start, 2)
-        write()
-        remove_checkpoint(checkpoint_dir)
-        print(f"[{name}] run {run_index + 1}: {task.describe_final(run['final'])}; "
-              f"model {model_path}", flush=True)
-    print(f"[{name}] results: {results_path}", flush=True)
-    return results
+
+def _compiled_model(experiment, seed):
+    """Model: the task's model, compiled with the optimizer built, in the strategy's scope."""
+    config = experiment.config
+    with experiment.strategy.scope():
+        model = experiment.task.build_model(config, seed)
+        model.compile(optimizer=make_optimizer(
+            config, experiment.steps_per_epoch * config["epochs"], experiment.steps_per_epoch),
+            jit_compile=experiment.jit_compile,
+            steps_per_execution=experiment.steps_per_execution)
+        model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def _callbacks(experiment, run_index, checkpoint_dir, recorder):
+    """Callbacks of `fit`, in their order, and the weight averaging among them (or None)."""
+    config, args, task = experiment.config, experiment.args, experiment.task
+    callbacks = [StopOnNonFiniteLoss(), recorder,
+                 EpochCheckpoint(checkpoint_dir, experiment.effective, recorder.history,
+                                 recorder.wall_time)]
+    if args.tensorboard:
+        from ram_keras.viz.tensorboard import TensorBoardLogger
+
+        callbacks.append(TensorBoardLogger(
+            os.path.join(args.tensorboard, experiment.name, f"run{run_index}"),
+            pictures=lambda trained: task.pictures(trained, config, experiment.data),
+            pictures_every=cli.TENSORBOARD_PICTURES_EVERY))
+    if config.get("final_location_std") is not None:
+        callbacks.insert(0, FinalLocationStd(
+            config["final_location_std"],
+            config["epochs"] - config["final_location_std_epochs"]))
+    averaging = AveragedWeights() if config.get("weight_averaging") else None
+    if averaging is not None:
+        # Before the recorder and the checkpoint: validation sees the average, they see
+        # the training weights back in place.
+        callbacks.insert(0, averaging)
+    return callbacks, averaging
+
+
+def _fit(experiment, model, run_index, seed, initial_epoch, callbacks):
+    """Fit: epochs `initial_epoch + 1 ..` on the task's training data, validating after each."""
+    config, task, data = experiment.config, experiment.task, experiment.data
+    resumed = f", resuming after epoch {initial_epoch}" if initial_epoch else ""
+    print(f"[{experiment.name}] run {run_index + 1}/{config['runs']}, seed {seed}: "
+          f"{task.describe_training(config, data)}, {config['epochs']} epochs of "
+          f"{experiment.steps_per_epoch} steps{resumed}", flush=True)
+    train_data = distribution.shard_by_data(
+        task.training_data(config, data, seed, initial_epoch))
+    validation_data = task.validation_data(config, data)
+    if validation_data is not None:
+        validation_data = distribution.shard_by_data(validation_data)
+    model.fit(train_data, epochs=config["epochs"], initial_epoch=initial_epoch,
+              shuffle=False, steps_per_epoch=experiment.steps_per_epoch,
+              validation_data=validation_data, callbacks=callbacks,
+              verbose=experiment.verbose)
+
+
+def _final_evaluation(experiment, model, run, recorder, averaging):
+    """Final evaluation: the task's, of the saved weights (and of the last ones when they
+    are an average), and the first epoch reaching the config's target."""
+    config, task, data = experiment.config, experiment.task, experiment.data
+    if averaging is not None and averaging.last_weights is None:
+        # Resumed after the last epoch: fit did not run, so the average is not in yet.
+        averaging.last_weights = [v.numpy() for v in model.trainable_variables]
+        model.optimizer.finalize_variable_values(model.trainable_variables)
+    run["final"] = task.final_evaluation(model, config, data)
+    if averaging is not None:
+        # What the averaging bought, on this same run: the last weights evaluated alike.
+        with holding_weights(model, averaging.last_weights):
+            run["final_without_averaging"] = task.final_evaluation(model, config, data)
+    run["final"]["first_epoch_reaching_target"] = task.first_epoch_reaching_target(
+        recorder.history, config)
+
+
+def _save_outputs(experiment, model, run, seed, start, wall_offset, write):
+    """Outputs: the model file, the run's times and results.json; returns the model's path."""
+    model_path = os.path.join(experiment.models_dir, f"run{run['run']}.weights.h5")
+    save_model(model, model_path, metadata=experiment.task.metadata(experiment.config, seed))
+    run["model_path"] = os.path.relpath(model_path, experiment.args.out)
+    run["wall_time_s"] = round(wall_offset + time.time() - start, 2)
+    write()
+    return model_path
 
 
 def keep_earlier_outputs(models_dir, results_path, name):
