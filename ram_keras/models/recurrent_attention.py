@@ -266,7 +266,9 @@ class RecurrentAttention(keras.Model):
         states = self.glimpse_step.initial_state(ops.shape(inputs)[0])
         episode, states, first = self._step(episode, states, deterministic, keep_observations,
                                             first=True)
-        if self.unroll:
+        # One step leaves the loop nothing to do, and an empty TensorArray of an unknown
+        # batch size cannot be stacked: a one-glimpse episode is its first step.
+        if self.unroll or self.num_steps == 1:
             records = [first]
             for _ in range(1, self.num_steps):
                 episode, states, record = self._step(episode, states, deterministic,
