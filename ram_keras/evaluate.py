@@ -21,6 +21,11 @@ training images were (converted to the model's channels, resized to its
 image size), and its predicted class (by name), the probability and a PNG of
 the glimpses on it (into results/<config>/images/ or DIR) are printed.
 
+`--clutter-style STYLE` (cluttered configs): the same test digits, places and
+pieces of clutter, combined in another published task's way (max: ours;
+add_clip: DeepMind's generator; blend: tfRAM's; pasted_box: bentrevett's), so
+any model can be compared with a port on the port's own task.
+
 Catch configs (run_catch): the greedy agent plays `--episodes` fresh games of
 the config's test stream (or `--seed`), the fraction caught is printed beside
 what random actions catch, and N games (default 4) are drawn into
@@ -35,6 +40,7 @@ import argparse
 import json
 import sys
 
+from ram_keras.data.canvases import CLUTTER_STYLES
 from ram_keras.training import cli
 from ram_keras.viz.movies import MOVIE_FORMATS
 
@@ -49,6 +55,7 @@ TASK_FLAGS = {"--paths": ("paths", "classification"), "--split": ("split", "clas
               "--stochastic": ("stochastic", "classification"),
               "--image": ("image", "classification"), "--data": ("data", "classification"),
               "--test-data": ("test_data", "classification"),
+              "--clutter-style": ("clutter_style", "classification"),
               "--episodes": ("episodes", "catch"), "--seed": ("seed", "catch")}
 
 
@@ -89,6 +96,12 @@ def parse_args(argv=None):
     classification.add_argument("--test-data", metavar="DIR", default=None,
                                 help="run_folder models: the test images, instead of those the "
                                      "model file names")
+    classification.add_argument(
+        "--clutter-style", choices=CLUTTER_STYLES, default=None,
+        help="cluttered configs: evaluate on test images cluttered in another style, the "
+             "same digits, places and pieces (max: ours; add_clip: DeepMind's generator; "
+             "blend: tfRAM's; pasted_box: bentrevett's); pictures go to glimpses_<style>/ "
+             "(default: the config's)")
     catch = parser.add_argument_group("Catch configs")
     catch.add_argument("--episodes", type=cli.positive_int, default=None,
                        help="fresh games to play (default 1000)")

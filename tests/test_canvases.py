@@ -162,3 +162,5 @@ def test_the_styles_of_one_seed_share_the_digits_places_and_the_pieces():
     assert np.all(made["max"] <= made["blend"]) and np.all(made["blend"] <= made["add_clip"])
     assert np.any(made["max"] < made["blend"]) and np.any(made["blend"] < made["add_clip"])
     assert np.all(made["max"] >= clean)
+    # No digits (validation_digits 0 on a canvas task): no canvases, not an error.
+    assert datasets.make_fixed_canvases(digits[:0], 11, 40, 4).shape == (0, 40, 40)

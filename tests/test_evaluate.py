@@ -187,3 +187,46 @@ def test_catch_evaluation_refuses_models_of_another_config(saved_agent):
     assert "another task: catch" in result.stderr
     result = run_main("evaluate", "run_catch", path, "--split", "test")
     assert "--split is for classification configs" in result.stderr
+
+
+# ------------------------------------------------------------------ clutter styles
+CLUTTERED_CONFIG = """
+from ram_keras.training.configs import read_config_module
+base = read_config_module("run_cluttered_mnist")
+CONFIG = dict(base, name="run_small_clutter", canvas_size=36, clutter_pieces=3, validation_digits=0,
+              model=dict(base["model"], image_shape=[36, 36, 1], num_glimpses=2,
+                         glimpse_size=6, num_scales=2, what_units=8, where_units=8,
+                         glimpse_units=16, core_units=16, unroll=False))
+"""
+
+
+def test_a_cluttered_model_is_evaluated_on_another_task_definition(tmp_path):
+    """--clutter-style: the same test digits, places and pieces, composited in another
+    style; the figure is that of the model on those canvases, computed here directly."""
+    from ram_keras.data import make_fixed_canvases
+    from ram_keras.tasks.classification import ClassificationTask
+
+    config_path = tmp_path / "run_small_clutter.py"
+    config_path.write_text(CLUTTERED_CONFIG)
+    config = load_config(str(config_path))
+    model = ClassificationTask().build_model(config, seed=0)
+    model_path = str(tmp_path / "small.weights.h5")
+    save_model(model, model_path, metadata={"config": "run_small_clutter",
+                                            "dataset": "cluttered_mnist"})
+    result = run_main("evaluate", str(config_path), model_path, "--clutter-style", "blend",
+                      "--paths", "0", "--samples", "1", "--json", "--out", str(tmp_path / "p"))
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["clutter_style"] == "blend"
+    _, (x_test, y_test) = load_mnist()
+    blended = make_fixed_canvases(x_test, config["test_seed"], 36, 3, clutter_style="blend")
+    ours = make_fixed_canvases(x_test[:50], config["test_seed"], 36, 3)
+    assert not np.array_equal(blended[:50], ours)
+    assert report["test_accuracy"] == evaluate_classifier(model, blended, y_test, paths=0)[
+        "accuracy"]
+    # The flag is for cluttered configs only, and its values are checked.
+    refused = run_main("evaluate", "run_mnist", model_path, "--clutter-style", "blend")
+    assert_clean_failure(refused, 1)
+    assert "--clutter-style is for the cluttered configs" in refused.stderr
+    assert_clean_failure(run_main("evaluate", str(config_path), model_path,
+                                  "--clutter-style", "paste"), 2)

@@ -212,6 +212,8 @@ def make_fixed_canvases(digits, seed, canvas_size, clutter_pieces=0, chunk=1000,
     one seed share the digits' places and the pieces.
     """
     digits = np.asarray(digits, np.uint8)
+    if not len(digits):  # no validation digits: a final model trained on all 60,000
+        return np.zeros((0, canvas_size, canvas_size), np.uint8)
     source = tf.constant(digits)
     out = []
     for index, start in enumerate(range(0, len(digits), chunk)):

@@ -43,6 +43,7 @@ from ram_keras.data import (
     to_float_images,
 )
 from ram_keras.data import fashion_mnist, folders
+from ram_keras.data.canvases import CLUTTER_STYLES
 from ram_keras.layers.glimpse_step import FIRST_LOCATIONS
 from ram_keras.models import RecurrentAttentionModel
 from ram_keras.tasks.base import Task, pictures_folder
@@ -235,6 +236,9 @@ class ClassificationTask(Task):
             if shape != [config["canvas_size"], config["canvas_size"], 1]:
                 raise ConfigError(f"Config model image_shape {shape} does not match "
                                   f"canvas_size {config['canvas_size']}.")
+            if config.get("clutter_style", "max") not in CLUTTER_STYLES:
+                raise ConfigError(f"Config clutter_style must be one of {CLUTTER_STYLES}, got "
+                                  f"{config.get('clutter_style')!r}.")
         return config
 
     def add_flags(self, parser, config):
@@ -251,6 +255,13 @@ class ClassificationTask(Task):
                 help="training digits held out for validation, the last ones; 0 trains a "
                      "final model on all 60,000 and skips validation (default: the config's, "
                      f"{config.get('validation_digits', VALIDATION_SIZE)})")
+        if config["dataset"] in CANVAS_DATASETS:
+            parser.add_argument(
+                "--clutter-style", choices=CLUTTER_STYLES, default=None,
+                help="how the clutter meets the digit (ram_keras/data/canvases.py): max (ours), "
+                     "add_clip (DeepMind's generator), blend (tfRAM), pasted_box (bentrevett: "
+                     "no clutter inside the digit's box) (default: the config's, "
+                     f"{config.get('clutter_style', 'max')})")
         parser.add_argument("--glimpses", type=cli.positive_int, default=None,
                             help="glimpses per image (default: the config's, "
                                  f"{config['model'].get('num_glimpses')})")
@@ -326,6 +337,8 @@ class ClassificationTask(Task):
             config["validation_digits"] = args.validation_digits
         if getattr(args, "max_shift", None) is not None:
             config["max_shift"] = args.max_shift
+        if getattr(args, "clutter_style", None) is not None:
+            config["clutter_style"] = args.clutter_style
         if config["dataset"] == "folder":
             for key in ("data", "test_data", "color_mode"):
                 config[key] = getattr(args, key, config.get(key))
@@ -369,9 +382,11 @@ class ClassificationTask(Task):
         x_validation, y_validation = x_validation[:eval_limit], y_validation[:eval_limit]
         x_test, y_test = x_test[:eval_limit], y_test[:eval_limit]
         if config["dataset"] in CANVAS_DATASETS:
-            canvas = (config["canvas_size"], config["clutter_pieces"])
-            x_validation = make_fixed_canvases(x_validation, config["validation_seed"], *canvas)
-            x_test = make_fixed_canvases(x_test, config["test_seed"], *canvas)
+            canvas = {"canvas_size": config["canvas_size"],
+                      "clutter_pieces": config["clutter_pieces"],
+                      "clutter_style": config.get("clutter_style", "max")}
+            x_validation = make_fixed_canvases(x_validation, config["validation_seed"], **canvas)
+            x_test = make_fixed_canvases(x_test, config["test_seed"], **canvas)
         return ClassificationData(x_train, y_train, x_validation, y_validation, x_test, y_test)
 
     def steps_per_epoch(self, config, data):
@@ -382,7 +397,8 @@ class ClassificationTask(Task):
         canvas = {}
         if config["dataset"] in CANVAS_DATASETS:
             canvas = {"canvas_size": config["canvas_size"],
-                      "clutter_pieces": config["clutter_pieces"], "clutter_source": data.x_train}
+                      "clutter_pieces": config["clutter_pieces"], "clutter_source": data.x_train,
+                      "clutter_style": config.get("clutter_style", "max")}
         return make_dataset(data.x_train, data.y_train, config["batch_size"], shuffle=True,
                             seed=seed, max_shift=config.get("max_shift", 0),
                             epochs=config["epochs"], first_epoch=first_epoch, **canvas)
@@ -419,6 +435,12 @@ class ClassificationTask(Task):
         if given and config["dataset"] != "folder":
             raise ConfigError(f"{given[0]} is for configs of your own images (run_folder); "
                               f"{config['name']} reads {config['dataset']}")
+        style = getattr(args, "clutter_style", None)
+        if style is not None:
+            if config["dataset"] not in CANVAS_DATASETS or not config.get("clutter_pieces"):
+                raise ConfigError(f"--clutter-style is for the cluttered configs; "
+                                  f"{config['name']} has no clutter")
+            config = dict(config, clutter_style=style)
         if config["dataset"] != "folder" or metadata.get("dataset") != "folder":
             return config
         config = dict(config, **(metadata.get("data") or {}),
@@ -497,10 +519,15 @@ class ClassificationTask(Task):
             raise ConfigError(f"{config['name']} holds no {split} images (none were given or "
                               f"held out): use --split {other}")
         report = {"split": split, "images": int(len(labels)), "evaluation_paths": paths}
+        style = config.get("clutter_style", "max")
+        if config["dataset"] in CANVAS_DATASETS and config.get("clutter_pieces"):
+            report["clutter_style"] = style
         report.update(error_report(evaluate_classifier(model, images, labels, paths), split))
         count = min(EVALUATE_PICTURES if args.samples is None else args.samples, len(labels))
         if count:
-            folder = pictures_folder(config, args, "glimpses")
+            # Another task definition's pictures go beside, not over, the model's own.
+            folder = pictures_folder(config, args,
+                                     "glimpses" if style == "max" else f"glimpses_{style}")
             policy = "sampled" if args.stochastic else "deterministic"
             trace = glimpses.trace_glimpses(model, to_float_images(images[:count]),
                                             deterministic=not args.stochastic)
@@ -554,7 +581,8 @@ class ClassificationTask(Task):
                 + [f"  {item['file']}: {item['class']} ({item['probability']:.1%}); glimpses: "
                    f"{item['picture']}" for item in report["files"]])
         split = report["split"]
-        lines = [f"{report['config']}: {report['images']} {split} images",
+        clutter = (f", {report['clutter_style']} clutter" if "clutter_style" in report else "")
+        lines = [f"{report['config']}: {report['images']} {split} images{clutter}",
                  "  " + describe_errors(report, split)]
         if "glimpse_pictures" in report:
             pictures = report["glimpse_pictures"]
