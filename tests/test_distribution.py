@@ -82,27 +82,29 @@ def weights(path):
     return load_model(str(path)).get_weights()
 
 
-@pytest.fixture(scope="module")
-def tiny_config(tmp_path_factory):
-    return write_tiny_config(tmp_path_factory.mktemp("config"), epochs=2)
-
-
-def test_mirrored_on_two_cpus_matches_default_within_noise(tiny_config, tmp_path, two_cpus,
-                                                          monkeypatch):
-    """The runner's --strategy mirrored (here the session's two-CPU strategy) trains like
-    one device: same data and initial weights, only the sampled paths differ."""
-    assert run_main(tiny_config, *TRAIN_FLAGS, "--out", str(tmp_path / "default")).code == 0
+def test_mirrored_on_two_cpus_trains_as_one_device(tmp_path, two_cpus, monkeypatch):
+    """The runner's --strategy mirrored (here the session's two-CPU strategy) trains as one
+    device does. With every glimpse at the centre nothing is sampled, so the two runs
+    differ only in the order of float sums (two half-batch gradients added instead of one
+    batch's): their histories agree to float32 rounding, not within sampling noise."""
+    path = write_tiny_config(tmp_path, epochs=2)
+    with open(path) as f:
+        text = f.read().replace('"num_glimpses": 3,', '"num_glimpses": 3, "location_policy": "centre",')
+    with open(path, "w") as f:
+        f.write(text)
+    assert run_main(path, *TRAIN_FLAGS, "--out", str(tmp_path / "default")).code == 0
     monkeypatch.setattr(distribution, "make_strategy", lambda name, devices=None: two_cpus)
-    mirrored_run = run_main(tiny_config, *TRAIN_FLAGS, "--out", str(tmp_path / "mirrored"),
+    mirrored_run = run_main(path, *TRAIN_FLAGS, "--out", str(tmp_path / "mirrored"),
                             "--strategy", "mirrored", "--jit")
     assert mirrored_run.code == 0, mirrored_run.stderr[-3000:]
     assert "trains without XLA here" in mirrored_run.stdout
     default, mirrored = results(tmp_path / "default"), results(tmp_path / "mirrored")
     assert default["config"]["replicas"] == 1 and mirrored["config"]["replicas"] == 2
     a, b = default["runs"][0]["history"], mirrored["runs"][0]["history"]
-    assert abs(a["train_classification_loss"][0] - b["train_classification_loss"][0]) < 0.1
-    assert abs(a["train_classification_loss"][1] - b["train_classification_loss"][1]) < 0.15
-    assert abs(a["val_accuracy"][1] - b["val_accuracy"][1]) < 0.15
+    assert a["train_classification_loss"][1] < a["train_classification_loss"][0]  # it learns
+    for key in ("train_classification_loss", "train_baseline_loss", "val_classification_loss",
+                "val_accuracy"):
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-4, err_msg=key)
 
 
 def wait_for(path, process, timeout=400):

@@ -7,9 +7,14 @@ from ram_keras.validation import validate_images
 GOOD = np.full((2, 28, 28, 1), 0.5, np.float32)
 
 
-def test_good_images_pass_as_float32():
-    out = validate_images(GOOD.astype(np.float64), (28, 28, 1))
-    assert out.dtype == np.float32 and out.shape == (2, 28, 28, 1)
+def test_good_images_pass_as_float32_with_their_values():
+    images = np.random.default_rng(0).random((2, 28, 28, 1))  # float64 in [0, 1)
+    images[0, 0, 0, 0], images[1, 0, 0, 0] = 0.0, 1.0  # both ends of the range pass
+    out = validate_images(images, (28, 28, 1))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, images.astype(np.float32))
+    same = GOOD.copy()
+    assert validate_images(same, (28, 28, 1)) is same  # float32 already: not copied
 
 
 @pytest.mark.parametrize(
