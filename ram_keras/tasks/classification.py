@@ -576,7 +576,8 @@ class ClassificationTask(Task):
     def report_text(self, report):
         if "files" in report:
             return "\n".join(
-                [f"{report['config']}: {len(report['files'])} image files, read as "
+                [f"{report['config']}: {len(report['files'])} image "
+                 f"file{'s' if len(report['files']) != 1 else ''}, read as "
                  f"{'x'.join(map(str, report['image_shape']))} ({report['policy']} glimpses)"]
                 + [f"  {item['file']}: {item['class']} ({item['probability']:.1%}); glimpses: "
                    f"{item['picture']}" for item in report["files"]])
