@@ -39,15 +39,15 @@ def test_the_installed_package_trains_evaluates_and_writes_only_to_the_current_f
     before = sorted(os.listdir(REPO))
 
     listed = run_script("-c", "import ram_keras, ram_keras.train as train; "
-                        "print(ram_keras.__file__); train.main(['--list'])", cwd=work, env=env)
+                        "print(ram_keras.__file__); train.main(['--list'])\n"
+                        + INSTALLED_CONFIG_PATHS, cwd=work, env=env)
+    assert listed.returncode == 0, listed.stderr[-3000:]
     assert listed.stdout.split()[0].startswith(str(site)), listed.stdout  # the installed one
     assert "run_mnist" in listed.stdout.split()
     # An installed config, read by the library or run as a script, puts nothing on sys.path:
     # the package's own modules (`training`, `models`, `data`) never become top-level ones.
-    paths = run_script("-c", INSTALLED_CONFIG_PATHS, cwd=work, env=env)
-    assert paths.returncode == 0, paths.stderr[-3000:]
-    assert [line for line in paths.stdout.splitlines() if line.startswith("after")] == [
-        "after load_config: False False", "after the script: False False"], paths.stdout
+    assert [line for line in listed.stdout.splitlines() if line.startswith("after")] == [
+        "after load_config: False False", "after the script: False False"], listed.stdout
     trained = run_script("-m", "ram_keras.train", "run_mnist", "--epochs", "1", "--limit", "256",
                          "--eval-limit", "100", "--glimpses", "2", "--no-jit", "--verbose", "0",
                          cwd=work, env=env)
