@@ -89,7 +89,8 @@ def test_mirrored_on_two_cpus_trains_as_one_device(tmp_path, two_cpus, monkeypat
     batch's): their histories agree to float32 rounding, not within sampling noise."""
     path = write_tiny_config(tmp_path, epochs=2)
     with open(path) as f:
-        text = f.read().replace('"num_glimpses": 3,', '"num_glimpses": 3, "location_policy": "centre",')
+        text = f.read().replace('"num_glimpses": 3,',
+                                '"num_glimpses": 3, "location_policy": "centre",')
     with open(path, "w") as f:
         f.write(text)
     assert run_main(path, *TRAIN_FLAGS, "--out", str(tmp_path / "default")).code == 0
