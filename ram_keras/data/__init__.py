@@ -1,4 +1,8 @@
-"""MNIST (loaded offline where possible), its canvases and clutter, and the tf.data pipelines."""
+"""MNIST (loaded offline where possible), its canvases and clutter, and the tf.data pipelines.
+
+Fashion-MNIST is `ram_keras.data.fashion_mnist`, a user's own images (class folders, `.npz`
+files) `ram_keras.data.folders`.
+"""
 
 from ram_keras.data.canvases import make_canvases, make_fixed_canvases
 from ram_keras.data.mnist import (
