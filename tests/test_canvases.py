@@ -31,9 +31,10 @@ def test_shift_moves_every_channel_of_non_square_images_alike():
         for dr in range(-2, 3):
             for dc in range(-2, 3):
                 want = np.zeros((7, 11, 3))
-                rows, cols = slice(max(dr, 0), 7 + min(dr, 0)), slice(max(dc, 0), 11 + min(dc, 0))
-                src_r, src_c = slice(max(-dr, 0), 7 - max(dr, 0)), slice(max(-dc, 0), 11 - max(dc, 0))
-                want[rows, cols] = original[src_r, src_c] / 255.0
+                rows = slice(max(dr, 0), 7 + min(dr, 0))
+                cols = slice(max(dc, 0), 11 + min(dc, 0))
+                source = original[max(-dr, 0):7 - max(dr, 0), max(-dc, 0):11 - max(dc, 0)]
+                want[rows, cols] = source / 255.0
                 if np.allclose(got, want, atol=1e-6):
                     matches.append((dr, dc))
         assert len(matches) == 1

@@ -136,3 +136,11 @@ def test_without_data_the_error_says_how_to_give_it(tmp_path):
     assert_clean_failure(result, 1)
     assert "--data DIR" in result.stderr and "FILE.npz" in result.stderr
     assert_clean_failure(run_main(RUN_FOLDER, "--image-size", "0", "4"), 2)
+
+
+def test_a_run_without_validation_or_test_images_says_so():
+    task = ClassificationTask()
+    assert task.describe_final({"evaluation_paths": 0}) == \
+        "no validation or test images to evaluate"
+    assert task.describe_final({"test_error_percent": 2.5}) == \
+        "test error 2.50% deterministic"

@@ -482,7 +482,8 @@ class ClassificationTask(Task):
 
     def describe_final(self, final):
         return "; ".join(describe_errors(final, split) for split in ("validation", "test")
-                         if f"{split}_error_percent" in final)
+                         if f"{split}_error_percent" in final) or \
+            "no validation or test images to evaluate"
 
     def pictures(self, model, config, data):
         """PNGs of what the model does on a few validation images (for TensorBoard)."""
@@ -492,6 +493,8 @@ class ClassificationTask(Task):
         # The validation images; the test images' pictures when none are held out.
         x, y = ((data.x_validation, data.y_validation) if len(data.y_validation)
                 else (data.x_test, data.y_test))
+        if not len(y):  # your own images, none held out and no test folder
+            return {}
         images, labels = to_float_images(x[:PICTURE_IMAGES]), y[:PICTURE_IMAGES]
         trace = glimpses.trace_glimpses(model, images, deterministic=True)
         names = class_names(config)
@@ -516,8 +519,10 @@ class ClassificationTask(Task):
                           else (data.x_validation, data.y_validation))
         if not len(labels):
             other = "validation" if split == "test" else "test"
+            hint = (f"use --split {other}" if len(data.y_test) or len(data.y_validation) else
+                    "give test images with --test-data DIR")
             raise ConfigError(f"{config['name']} holds no {split} images (none were given or "
-                              f"held out): use --split {other}")
+                              f"held out): {hint}")
         report = {"split": split, "images": int(len(labels)), "evaluation_paths": paths}
         style = config.get("clutter_style", "max")
         if config["dataset"] in CANVAS_DATASETS and config.get("clutter_pieces"):

@@ -11,7 +11,8 @@ Settings every config has:
 | setting | type | meaning |
 | --- | --- | --- |
 | `name` | str | the experiment's name: `models/<name>/`, `results/<name>/` |
-| `dataset` | str | the task: `mnist`, `translated_mnist`, `cluttered_mnist` or `catch` |
+| `dataset` | str | the task: `mnist`, `translated_mnist`, `cluttered_mnist`, `fashion_mnist`, |
+| | | `folder` (your own images) or `catch` |
 | `model` | dict | the model's settings (the task's model class) |
 | `epochs`, `batch_size`, `runs`, `seed` | int | the schedule and the first run's seed |
 | `learning_rate` | float | Adam's initial learning rate |
