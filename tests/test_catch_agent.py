@@ -95,8 +95,10 @@ def test_the_lstm_core_starts_with_an_open_forget_gate(agent):
     np.testing.assert_array_equal(bias[units:2 * units], 1.0)
 
 
-def test_loss_terms_match_numpy_with_the_right_baselines(agent):
-    """Location l_t is judged against b_{t-1}, action a_t against b_t."""
+@pytest.mark.parametrize("weighted_games", [False, True])
+def test_loss_terms_match_numpy_with_the_right_baselines(agent, weighted_games):
+    """Location l_t is judged against b_{t-1}, action a_t against b_t; with sample weights
+    every term, the entropy bonus too, is the batch mean of `w_n * term_n`."""
     rng = np.random.default_rng(3)
     n, steps = 5, 23
     outputs = {
@@ -107,18 +109,20 @@ def test_loss_terms_match_numpy_with_the_right_baselines(agent):
         "action_probs": rng.dirichlet(np.ones(3), (n, steps)).astype(np.float32),
     }
     weighted = CatchAgent(reinforce_weight=0.5, baseline_weight=2.0, entropy_weight=0.1, **SMALL)
-    terms = weighted.compute_loss_terms(None, outputs)
+    w = rng.random(n).astype(np.float32) * 2 if weighted_games else np.ones(n, np.float32)
+    terms = weighted.compute_loss_terms(None, outputs,
+                                        sample_weight=w if weighted_games else None)
     r, b = outputs["rewards"][:, None], outputs["baselines"]
-    location = np.mean(np.sum(-outputs["location_log_probs"] * (r - b[:, :-1]), 1))
-    action = np.mean(np.sum(-outputs["action_log_probs"] * (r - b[:, 1:]), 1))
-    baseline = np.mean((r - b) ** 2)
+    location = np.mean(w * np.sum(-outputs["location_log_probs"] * (r - b[:, :-1]), 1))
+    action = np.mean(w * np.sum(-outputs["action_log_probs"] * (r - b[:, 1:]), 1))
+    baseline = np.mean(w * np.mean((r - b) ** 2, 1))
     p = outputs["action_probs"]
     entropy = -np.sum(p * np.log(p), -1)
     np.testing.assert_allclose(terms["location_reinforce_loss"], location, rtol=1e-5)
     np.testing.assert_allclose(terms["action_reinforce_loss"], action, rtol=1e-5)
     np.testing.assert_allclose(terms["baseline_loss"], baseline, rtol=1e-5)
-    np.testing.assert_allclose(terms["action_entropy"], entropy.mean(), rtol=1e-5)
-    want = 0.5 * (location + action) + 2.0 * baseline - 0.1 * entropy.sum(1).mean()
+    np.testing.assert_allclose(terms["action_entropy"], np.mean(w * entropy.mean(1)), rtol=1e-5)
+    want = 0.5 * (location + action) + 2.0 * baseline - 0.1 * np.mean(w * entropy.sum(1))
     np.testing.assert_allclose(terms["loss"], want, rtol=1e-5)
 
 
