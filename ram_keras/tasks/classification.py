@@ -312,6 +312,7 @@ class ClassificationTask(Task):
                             help="read the images as RGB (3 channels) (default: grayscale "
                                  "when every file is grayscale, else RGB)")
         group.add_argument("--validation-fraction", type=cli.non_negative_float, default=None,
+                           metavar="F",
                            help="fraction of the training images held out for validation, "
                                 "chosen by the config's validation_seed; 0 holds none out "
                                 "(default: the config's, " + str(config.get(
