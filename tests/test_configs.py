@@ -10,8 +10,8 @@ from ram_keras.training.configs import (
     read_config_module,
 )
 
-SHIPPED = ["run_catch", "run_cluttered100_mnist", "run_cluttered_mnist", "run_mnist",
-           "run_mnist_fast", "run_translated_mnist"]
+SHIPPED = ["run_catch", "run_cluttered100_mnist", "run_cluttered_mnist",
+           "run_cluttered_mnist_tfram", "run_mnist", "run_mnist_fast", "run_translated_mnist"]
 
 
 def test_the_shipped_configs_are_listed_and_valid():
@@ -30,6 +30,28 @@ def test_the_main_config_is_the_recipe_chosen_on_validation_trained_on_all_digit
     assert final["epochs"] * 60000 == pytest.approx(chosen["epochs"] * 50000, rel=0.05)
     differences = {key for key in set(final) | set(chosen) if final.get(key) != chosen.get(key)}
     assert differences == {"name", "description", "epochs", "validation_digits"}
+
+
+def test_the_tfram_config_takes_its_whole_recipe_on_its_clutter():
+    from ram_keras.training.optimizers import learning_rate_schedule
+
+    tfram, ours = load_config("run_cluttered_mnist_tfram"), load_config("run_cluttered_mnist")
+    model = tfram["model"]
+    assert tfram["clutter_style"] == "blend" and ours.get("clutter_style", "max") == "max"
+    assert (tfram["batch_size"], model["paths_per_input"], model["baseline"]) == (32, 10, "learned")
+    assert (model["core_type"], model["core_units"], model["reinforce_to_core"]) == ("lstm", 256,
+                                                                                   True)
+    assert (model["first_location"], model["mean_activation"], model["location_std"]) == (
+        "random", "linear", 0.1)
+    assert tfram["gradient_clip_norm"] == 5.0
+    # 500,000 updates of 32 images; Adam 1e-3, x0.98 every half epoch, never below 1e-5.
+    steps_per_epoch = -(-50000 // tfram["batch_size"])
+    assert tfram["epochs"] * steps_per_epoch == pytest.approx(500000, rel=0.001)
+    schedule = learning_rate_schedule(tfram, tfram["epochs"] * steps_per_epoch, steps_per_epoch)
+    half_epoch = round(steps_per_epoch / 2)
+    for step, rate in ((0, 1e-3), (half_epoch - 1, 1e-3), (half_epoch, 0.98e-3),
+                       (10 * half_epoch, 1e-3 * 0.98 ** 10), (500000, 1e-5)):
+        assert float(schedule(step)) == pytest.approx(rate, rel=1e-5)
 
 
 def test_a_config_by_path_and_unknown_names(tmp_path):
