@@ -120,6 +120,7 @@ def wait_for(path, process, timeout=400):
         waited += 0.05
 
 
+@pytest.mark.slow
 def test_two_workers_train_together_survive_a_kill_9_and_agree(tmp_path):
     """Two workers on 127.0.0.1 train one model; kill -9 one mid-training; restart the
     cluster with --resume.
@@ -181,6 +182,7 @@ print(json.dumps([v.numpy().tolist() for v in values]))
 """
 
 
+@pytest.mark.slow
 def test_each_worker_draws_its_own_samples_reproducibly(tmp_path):
     script = WORKER_DRAWS.format(repo=REPO)
 

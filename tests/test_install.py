@@ -3,6 +3,8 @@
 import json
 import os
 
+import pytest
+
 from helpers import ENV, REPO, run_script
 
 # Prints, after load_config and after running the config as a script, whether the package
@@ -24,6 +26,7 @@ report("after the script:")
 """
 
 
+@pytest.mark.slow
 def test_the_installed_package_trains_evaluates_and_writes_only_to_the_current_folder(tmp_path):
     wheels, site, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
     built = run_script("-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",

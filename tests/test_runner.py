@@ -58,6 +58,7 @@ def command(config, out, *extra):
             "2", *extra]
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_ends_where_an_uninterrupted_run_ends(tmp_path):
     config = write_tiny_config(tmp_path, epochs=5)
     straight, killed = tmp_path / "straight", tmp_path / "killed"
