@@ -42,13 +42,21 @@ def test_the_tfram_config_takes_its_whole_recipe_on_its_clutter():
     assert (model["core_type"], model["core_units"], model["reinforce_to_core"]) == ("lstm", 256,
                                                                                    True)
     assert (model["first_location"], model["mean_activation"], model["location_std"]) == (
-        "random", "linear", 0.1)
-    assert tfram["gradient_clip_norm"] == 5.0
-    # 500,000 updates of 32 images; Adam 1e-3, x0.98 every half epoch, never below 1e-5.
-    steps_per_epoch = -(-50000 // tfram["batch_size"])
+        "random", "clip", 0.1)
+    # REINFORCE averaged over the 8 glimpses (ours sums), N(0, 0.01) dense weights, and the
+    # policy's gradients clipped apart from the others' (no optimizer clipping on top).
+    assert model["reinforce_weight"] * model["num_glimpses"] == 1.0
+    assert (model["init_std"], model["group_clip_norm"], tfram["gradient_clip_norm"]) == (
+        0.01, 5.0, None)
+    # 55,000 training digits; 500,000 updates of 32 images; Adam 1e-3, x0.98 every half
+    # epoch (860 updates: tfRAM's step counter, advanced twice per update, decays every
+    # 1,718 / 2 = 859), never below 1e-5.
+    assert tfram["validation_digits"] == 5000 and tfram["validation_paths"] == 10
+    steps_per_epoch = -(-55000 // tfram["batch_size"])
     assert tfram["epochs"] * steps_per_epoch == pytest.approx(500000, rel=0.001)
     schedule = learning_rate_schedule(tfram, tfram["epochs"] * steps_per_epoch, steps_per_epoch)
     half_epoch = round(steps_per_epoch / 2)
+    assert half_epoch == 860
     for step, rate in ((0, 1e-3), (half_epoch - 1, 1e-3), (half_epoch, 0.98e-3),
                        (10 * half_epoch, 1e-3 * 0.98 ** 10), (500000, 1e-5)):
         assert float(schedule(step)) == pytest.approx(rate, rel=1e-5)

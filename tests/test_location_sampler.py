@@ -118,9 +118,28 @@ def test_replicas_draw_their_own_reproducible_samples(two_cpus):
     np.testing.assert_allclose((sample - mean).numpy(), first[0], rtol=1e-6)
 
 
+def test_clipped_mean_stays_in_the_image_and_passes_no_gradient_beyond_it():
+    """tfRAM's mean: `clip(W h + b, -1, 1)`; the sample around it is not clipped here."""
+    sampler = LocationSampler(std=0.1, mean_activation="clip", seed=0)
+    states = tf.constant(np.random.default_rng(4).normal(size=(50, 8)).astype(np.float32) * 5)
+    with tf.GradientTape() as tape:
+        sample, mean, log_prob = sampler(states)
+        reinforce = -tf.reduce_sum(log_prob)
+    kernel, bias = (w.numpy() for w in sampler.mean_dense.weights)
+    linear = states.numpy() @ kernel + bias
+    np.testing.assert_allclose(mean.numpy(), np.clip(linear, -1, 1), rtol=1e-5, atol=1e-5)
+    assert np.abs(linear).max() > 1.0 and np.abs(sample.numpy()).max() > 1.0
+    # d(-log p)/d mean = -(x - mean) / std^2 where the mean is inside, 0 where clipped.
+    inside = (np.abs(linear) < 1.0).astype(np.float32)
+    want_bias = np.sum(-(sample.numpy() - mean.numpy()) / 0.01 * inside, axis=0)
+    (got_bias,) = tape.gradient(reinforce, [sampler.mean_dense.bias])
+    np.testing.assert_allclose(got_bias.numpy(), want_bias, rtol=1e-3, atol=1e-2)
+
+
 def test_config_roundtrip():
     assert_config_roundtrip(LocationSampler(std=0.12, mean_activation="linear", learn_std=True,
                                             state_gradient=True, seed=3))
+    assert_config_roundtrip(LocationSampler(mean_activation="clip", init_std=0.01))
 
 
 @pytest.mark.parametrize("kwargs", [{"std": 0}, {"std": -0.1}, {"std": "a"}, {"std": None},

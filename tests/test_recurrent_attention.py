@@ -342,3 +342,40 @@ def test_a_one_glimpse_model_predicts_in_a_graph():
     images = np.random.default_rng(10).random((3, 12, 12, 1)).astype(np.float32)
     np.testing.assert_allclose(model.predict(images, verbose=0), model(images).numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+def sgd_step_change(model, images, labels, **optimizer_kwargs):
+    """The weight change of one `train_on_batch` under SGD at learning rate 1 (= -gradient)."""
+    model.compile(optimizer=keras.optimizers.SGD(1.0, **optimizer_kwargs))
+    before = [w.numpy() for w in model.trainable_weights]
+    model.train_on_batch(images, labels)
+    return [w.numpy() - b for w, b in zip(model.trainable_weights, before)]
+
+
+def test_group_clip_norm_clips_the_policy_and_the_rest_apart():
+    """tfRAM's clipping: the location policy's gradients and all the others' are each scaled
+    to the global norm `group_clip_norm` (numpy reference on the unclipped step's gradients:
+    the same weights and random draws, so the same gradients)."""
+    rng = np.random.default_rng(3)
+    images = rng.random((16, 12, 12, 1)).astype(np.float32)
+    labels = rng.integers(0, 10, 16)
+    plain = small_classifier(reinforce_to_core=True)
+    clipped = small_classifier(reinforce_to_core=True, group_clip_norm=1e-3)
+    clipped.set_weights(plain.get_weights())
+    raw = [-delta for delta in sgd_step_change(plain, images, labels)]
+    got = [-delta for delta in sgd_step_change(clipped, images, labels)]
+    policy = {id(w) for w in clipped.location_sampler.trainable_weights}
+    is_policy = [id(w) in policy for w in clipped.trainable_weights]
+    assert sum(is_policy) == 2  # the mean's kernel and bias
+    for group in (True, False):
+        indices = [i for i, flag in enumerate(is_policy) if flag == group]
+        norm = np.sqrt(sum(np.sum(raw[i] ** 2) for i in indices))
+        assert norm > 1e-3  # so both groups are clipped
+        for i in indices:
+            # (atol: the weights' float32 rounding, about 3e-8, on a change of 1e-6-1e-4)
+            np.testing.assert_allclose(got[i], raw[i] * 1e-3 / norm, rtol=2e-3, atol=1e-7)
+    assert clipped.get_config()["group_clip_norm"] == 1e-3
+    with pytest.raises(ValueError, match="must not clip too"):
+        sgd_step_change(small_classifier(group_clip_norm=1.0), images, labels, global_clipnorm=5.0)
+    with pytest.raises(ValueError, match="group_clip_norm"):
+        small_classifier(group_clip_norm=0)

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from ram_keras.layers.glimpse_sensor import check_positive_int
+from ram_keras.layers.initializers import check_init_std, dense_kernel_initializer
 
 
 @keras.saving.register_keras_serializable(package="ram_keras")
@@ -18,6 +19,8 @@ class GlimpseNetwork(keras.layers.Layer):
         what_units: int, size of `h_what`.
         where_units: int, size of `h_where`.
         output_units: int, size of `g`.
+        init_std: None (Glorot uniform kernels) or the std of truncated-normal
+            kernels (`ram_keras.layers.initializers`).
 
     Input shape:
         A list `[patches, locations]`: patches `(batch, num_scales, g, g, c)`
@@ -27,7 +30,8 @@ class GlimpseNetwork(keras.layers.Layer):
         `(batch, output_units)`.
     """
 
-    def __init__(self, what_units=128, where_units=128, output_units=256, **kwargs):
+    def __init__(self, what_units=128, where_units=128, output_units=256, init_std=None,
+                 **kwargs):
         super().__init__(**kwargs)
         for name, value in (
             ("what_units", what_units),
@@ -38,12 +42,12 @@ class GlimpseNetwork(keras.layers.Layer):
         self.what_units = what_units
         self.where_units = where_units
         self.output_units = output_units
-        self.what_dense = keras.layers.Dense(what_units, activation="relu", name="what")
-        self.where_dense = keras.layers.Dense(where_units, activation="relu", name="where")
+        self.init_std = check_init_std("GlimpseNetwork", init_std)
+        dense = dict(activation="relu", kernel_initializer=dense_kernel_initializer(init_std))
+        self.what_dense = keras.layers.Dense(what_units, name="what", **dense)
+        self.where_dense = keras.layers.Dense(where_units, name="where", **dense)
         # One matrix on [h_what, h_where] is W_what h_what + W_where h_where.
-        self.combine_dense = keras.layers.Dense(
-            output_units, activation="relu", name="combine"
-        )
+        self.combine_dense = keras.layers.Dense(output_units, name="combine", **dense)
 
     def build(self, input_shape):
         patches_shape, locations_shape = input_shape
@@ -71,6 +75,7 @@ class GlimpseNetwork(keras.layers.Layer):
                 "what_units": self.what_units,
                 "where_units": self.where_units,
                 "output_units": self.output_units,
+                "init_std": self.init_std,
             }
         )
         return config

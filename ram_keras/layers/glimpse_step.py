@@ -47,6 +47,8 @@ class GlimpseStep(keras.layers.Layer):
             location is chosen when `location_policy` is `"learned"`. A random
             first location is the centre (its mean) when `deterministic`.
         seed: int or None, seed of the policy's random draws.
+        init_std: None, or the std of the truncated-normal kernels of the
+            glimpse network and the policy (`ram_keras.layers.initializers`).
 
     Call arguments:
         inputs: `[observation, states]`: observation `(batch, H, W, C)`, states
@@ -65,7 +67,8 @@ class GlimpseStep(keras.layers.Layer):
                  what_units=128, where_units=128, glimpse_units=256, core_units=256,
                  core_type="relu", identity_init=False, location_std=0.1,
                  mean_activation="tanh", learn_std=False, policy_state_gradient=False,
-                 location_policy="learned", first_location="policy", seed=None, **kwargs):
+                 location_policy="learned", first_location="policy", seed=None, init_std=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if location_policy not in LOCATION_POLICIES:
             raise ValueError(f"GlimpseStep: `location_policy` must be one of "
@@ -78,11 +81,12 @@ class GlimpseStep(keras.layers.Layer):
         self.glimpse_sensor = GlimpseSensor(glimpse_size, num_scales, scale, retina_reduction,
                                             name="glimpse_sensor")
         self.glimpse_network = GlimpseNetwork(what_units, where_units, glimpse_units,
-                                              name="glimpse_network")
+                                              init_std=init_std, name="glimpse_network")
         self.core = make_core_cell(core_units, core_type, identity_init, name="core")
         self.location_sampler = LocationSampler(
             location_std, mean_activation=mean_activation, learn_std=learn_std,
-            state_gradient=policy_state_gradient, seed=seed, name="location_sampler")
+            state_gradient=policy_state_gradient, seed=seed, init_std=init_std,
+            name="location_sampler")
         self.core_units = core_units
         self.core_type = core_type
         self.identity_init = bool(identity_init)
@@ -143,6 +147,6 @@ class GlimpseStep(keras.layers.Layer):
             "location_std": sampler.std, "mean_activation": sampler.mean_activation,
             "learn_std": sampler.learn_std, "policy_state_gradient": sampler.state_gradient,
             "location_policy": self.location_policy, "first_location": self.first_location,
-            "seed": sampler.seed,
+            "seed": sampler.seed, "init_std": network.init_std,
         })
         return config

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from ram_keras.layers.initializers import check_init_std, dense_kernel_initializer
+
 
 @keras.saving.register_keras_serializable(package="ram_keras")
 class ActionHead(keras.layers.Layer):
@@ -11,6 +13,8 @@ class ActionHead(keras.layers.Layer):
     Args:
         num_actions: int >= 2, the number of classes (10 for MNIST) or actions
             (3 for the Catch paddle).
+        init_std: None (a Glorot uniform kernel) or the std of a
+            truncated-normal kernel (`ram_keras.layers.initializers`).
 
     Input shape:
         `(batch, state_units)`.
@@ -19,13 +23,15 @@ class ActionHead(keras.layers.Layer):
         `(batch, num_actions)` logits (apply softmax for probabilities).
     """
 
-    def __init__(self, num_actions=10, **kwargs):
+    def __init__(self, num_actions=10, init_std=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(num_actions, bool) or not isinstance(num_actions, int) or num_actions < 2:
             raise ValueError(
                 f"ActionHead: `num_actions` must be an int >= 2, got {num_actions!r}.")
         self.num_actions = num_actions
-        self.logits_dense = keras.layers.Dense(num_actions, name="logits")
+        self.init_std = check_init_std("ActionHead", init_std)
+        self.logits_dense = keras.layers.Dense(
+            num_actions, kernel_initializer=dense_kernel_initializer(init_std), name="logits")
 
     def build(self, input_shape):
         self.logits_dense.build(input_shape)
@@ -38,7 +44,7 @@ class ActionHead(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_actions": self.num_actions})
+        config.update({"num_actions": self.num_actions, "init_std": self.init_std})
         return config
 
 
@@ -53,6 +59,8 @@ class BaselineHead(keras.layers.Layer):
 
     Args:
         state_gradient: let the squared error's gradient flow into the core.
+        init_std: None (a Glorot uniform kernel) or the std of a
+            truncated-normal kernel (`ram_keras.layers.initializers`).
 
     Input shape:
         `(batch, state_units)`.
@@ -61,10 +69,12 @@ class BaselineHead(keras.layers.Layer):
         `(batch,)`.
     """
 
-    def __init__(self, state_gradient=False, **kwargs):
+    def __init__(self, state_gradient=False, init_std=None, **kwargs):
         super().__init__(**kwargs)
         self.state_gradient = bool(state_gradient)
-        self.value_dense = keras.layers.Dense(1, name="value")
+        self.init_std = check_init_std("BaselineHead", init_std)
+        self.value_dense = keras.layers.Dense(
+            1, kernel_initializer=dense_kernel_initializer(init_std), name="value")
 
     def build(self, input_shape):
         self.value_dense.build(input_shape)
@@ -79,5 +89,5 @@ class BaselineHead(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"state_gradient": self.state_gradient})
+        config.update({"state_gradient": self.state_gradient, "init_std": self.init_std})
         return config

@@ -6,7 +6,9 @@ import keras
 from keras import ops
 import tensorflow as tf
 
-MEAN_ACTIVATIONS = ("tanh", "linear")
+from ram_keras.layers.initializers import check_init_std, dense_kernel_initializer
+
+MEAN_ACTIVATIONS = ("tanh", "linear", "clip")
 # Replica r draws with the key `seed + r * REPLICA_KEY_STRIDE` (taken modulo
 # 2**31 - 2 by Keras), a stream of its own; replica 0, and one device without a
 # strategy, draw with the generator's own seed.
@@ -52,7 +54,7 @@ def gaussian_log_prob(sample, mean, std):
 
 @keras.saving.register_keras_serializable(package="ram_keras")
 class LocationSampler(keras.layers.Layer):
-    """Gaussian location policy `l ~ N(mean(h), std^2 I)` with `mean = tanh(W h + b)`.
+    """Gaussian location policy `l ~ N(mean(h), std^2 I)`, e.g. `mean = tanh(W h + b)`.
 
     The layer reads the core state through `stop_gradient` (unless
     `state_gradient=True`), so only the REINFORCE term trains it, and the
@@ -66,13 +68,16 @@ class LocationSampler(keras.layers.Layer):
             (one unit is half the image, see `ram_keras.geometry`); with
             `learn_std` its initial value.
         location_dims: int, 2 for (row, col).
-        mean_activation: `"tanh"` (the mean stays inside the image) or
-            `"linear"` (the mean is `W h + b`; the sample is clipped to the
-            image afterwards, as in the best public port).
+        mean_activation: `"tanh"` (the mean stays inside the image),
+            `"linear"` (the mean is `W h + b`, unbounded; only the sample is
+            clipped to the image afterwards) or `"clip"` (the mean is `W h + b`
+            clipped to `[-1, 1]`, with no gradient beyond: slundqui/tfRAM's).
         learn_std: train `log std` (one per coordinate) by REINFORCE too.
         state_gradient: let the REINFORCE gradient flow through the state into
             the core (the paper trains only the location network with it).
         seed: int or None, seed of the layer's `keras.random.SeedGenerator`.
+        init_std: None (a Glorot uniform kernel for the mean) or the std of a
+            truncated-normal kernel (`ram_keras.layers.initializers`).
 
     Input shape:
         `(batch, state_units)`, the core state `h_t`.
@@ -84,7 +89,7 @@ class LocationSampler(keras.layers.Layer):
     """
 
     def __init__(self, std=0.1, location_dims=2, mean_activation="tanh", learn_std=False,
-                 state_gradient=False, seed=None, **kwargs):
+                 state_gradient=False, seed=None, init_std=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 < std < math.inf:
             raise ValueError(f"LocationSampler: `std` must be a float > 0, got {std!r}.")
@@ -103,9 +108,10 @@ class LocationSampler(keras.layers.Layer):
         self.state_gradient = bool(state_gradient)
         self.seed = seed
         self.seed_generator = ReplicaSeedGenerator(seed)
+        self.init_std = check_init_std("LocationSampler", init_std)
         self.mean_dense = keras.layers.Dense(
-            location_dims, activation=None if mean_activation == "linear" else "tanh",
-            name="mean")
+            location_dims, activation="tanh" if mean_activation == "tanh" else None,
+            kernel_initializer=dense_kernel_initializer(init_std), name="mean")
 
     def build(self, input_shape):
         self.mean_dense.build(input_shape)
@@ -122,6 +128,8 @@ class LocationSampler(keras.layers.Layer):
         if not self.state_gradient:
             states = ops.stop_gradient(states)
         mean = self.mean_dense(states)
+        if self.mean_activation == "clip":
+            mean = ops.clip(mean, -1.0, 1.0)
         std = self.current_std()
         if deterministic:
             # The mean, as a constant like every sample: a loss of a deterministic
@@ -143,5 +151,6 @@ class LocationSampler(keras.layers.Layer):
         config = super().get_config()
         config.update({"std": self.std, "location_dims": self.location_dims,
                        "mean_activation": self.mean_activation, "learn_std": self.learn_std,
-                       "state_gradient": self.state_gradient, "seed": self.seed})
+                       "state_gradient": self.state_gradient, "seed": self.seed,
+                       "init_std": self.init_std})
         return config

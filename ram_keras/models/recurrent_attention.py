@@ -22,7 +22,7 @@ BASELINES = ("learned", "leave_one_out")
 GLIMPSE_SETTINGS = ("glimpse_size", "num_scales", "scale", "retina_reduction", "what_units",
                     "where_units", "glimpse_units", "core_units", "core_type", "identity_init",
                     "location_std", "mean_activation", "learn_std", "location_policy",
-                    "first_location")
+                    "first_location", "init_std")
 
 
 def check_loss_weights(owner, **weights):
@@ -93,11 +93,21 @@ class RecurrentAttention(keras.Model):
             where_units, glimpse_units, core_units, core_type, identity_init,
             location_std, mean_activation, learn_std, location_policy,
             first_location: the glimpse step (`GlimpseStep`).
+        init_std: None (Keras's Glorot uniform) or the std of truncated-normal
+            kernels for every dense layer outside the core: the glimpse
+            network, the policy and both heads (tfRAM starts them at 0.01).
         reinforce_to_core: let the REINFORCE and baseline gradients reach the
             core (the paper stops them at the state; the best public port does not).
         paths_per_input: int, sampled episodes per input in `train_step` (M).
         baseline: `"learned"` or `"leave_one_out"` (needs `paths_per_input >= 2`).
         reinforce_weight, baseline_weight: floats >= 0, loss weights.
+        group_clip_norm: None, or a float > 0: `train_step` clips the
+            gradients of the location policy and those of every other weight
+            apart, each group to this global norm (tfRAM's clipping; the
+            policy's noisy REINFORCE gradient then never shrinks the
+            classifier's step). Use it instead of the optimizer's
+            `global_clipnorm`; it clips each replica's gradients and cannot
+            be combined with mixed precision's loss scaling.
         unroll: write the episode's steps out one by one in the graph (as
             Keras RNNs do with `unroll=True`) instead of a symbolic loop over
             steps 2 .. T. Same numbers; see `benchmarks/` for which is faster.
@@ -116,7 +126,8 @@ class RecurrentAttention(keras.Model):
                  location_std=0.1, mean_activation="tanh", learn_std=False,
                  location_policy="learned", first_location="policy", reinforce_to_core=False,
                  paths_per_input=1, baseline="learned", reinforce_weight=1.0,
-                 baseline_weight=1.0, unroll=False, seed=None, **kwargs):
+                 baseline_weight=1.0, group_clip_norm=None, unroll=False, seed=None,
+                 init_std=None, **kwargs):
         super().__init__(**kwargs)
         owner = type(self).__name__
         observation_shape = tuple(observation_shape)
@@ -134,6 +145,11 @@ class RecurrentAttention(keras.Model):
                              f"got {paths_per_input}.")
         check_loss_weights(owner, reinforce_weight=reinforce_weight,
                            baseline_weight=baseline_weight)
+        if group_clip_norm is not None and (
+                isinstance(group_clip_norm, bool) or not isinstance(group_clip_norm, (int, float))
+                or not 0 < group_clip_norm < float("inf")):
+            raise ValueError(f"{owner}: `group_clip_norm` must be None or a float > 0, got "
+                             f"{group_clip_norm!r}.")
         height, width = observation_shape[0], observation_shape[1]
         if isinstance(glimpse_size, int) and glimpse_size > min(height, width):
             raise ValueError(f"{owner}: the glimpse ({glimpse_size}x{glimpse_size} px) is larger "
@@ -145,19 +161,21 @@ class RecurrentAttention(keras.Model):
         self.baseline = baseline
         self.reinforce_weight = float(reinforce_weight)
         self.baseline_weight = float(baseline_weight)
+        self.group_clip_norm = None if group_clip_norm is None else float(group_clip_norm)
         self.unroll = bool(unroll)
         self.seed = seed
         self.glimpse_step = GlimpseStep(
             glimpse_size, num_scales, scale, retina_reduction, what_units, where_units,
             glimpse_units, core_units, core_type, identity_init, location_std, mean_activation,
             learn_std, reinforce_to_core, location_policy, first_location, seed,
-            name="glimpse_step")
+            init_std=init_std, name="glimpse_step")
         largest_patch = self.glimpse_sensor.patch_widths[-1]
         if largest_patch > 2 * max(height, width):
             raise ValueError(f"{owner}: the largest retina patch ({largest_patch} px) is more "
                              f"than twice the image ({height}x{width}).")
-        self.action_head = ActionHead(num_actions, name="action_head")
-        self.baseline_head = BaselineHead(state_gradient=reinforce_to_core, name="baseline_head")
+        self.action_head = ActionHead(num_actions, init_std=init_std, name="action_head")
+        self.baseline_head = BaselineHead(state_gradient=reinforce_to_core, init_std=init_std,
+                                          name="baseline_head")
         self.trackers = [keras.metrics.Mean(name=name) for name in self.METRIC_NAMES]
 
     # The glimpse step's parts, for pictures and tests.
@@ -388,8 +406,33 @@ class RecurrentAttention(keras.Model):
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             loss = self.optimizer.scale_loss(terms["loss"] / replicas)
         gradients = tape.gradient(loss, self.trainable_weights)
+        if self.group_clip_norm is not None:
+            gradients = self._clipped_by_group(gradients)
         self.optimizer.apply(gradients, self.trainable_weights)
         return self._record(terms, self.METRIC_NAMES, sample_weight)
+
+    def _clipped_by_group(self, gradients):
+        """`gradients` (of `trainable_weights`, in order) with the location policy's and
+        all the others' each clipped to the global norm `group_clip_norm`."""
+        if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+            raise ValueError(f"{type(self).__name__}: `group_clip_norm` cannot be combined with "
+                             "mixed precision (the gradients are loss-scaled here)")
+        if self.optimizer.global_clipnorm or self.optimizer.clipnorm or self.optimizer.clipvalue:
+            raise ValueError(f"{type(self).__name__}: with `group_clip_norm` the optimizer must "
+                             "not clip too (it would clip the clipped groups once more)")
+        policy = {id(weight) for weight in self.location_sampler.trainable_weights}
+        groups = ([i for i, weight in enumerate(self.trainable_weights) if id(weight) in policy],
+                  [i for i, weight in enumerate(self.trainable_weights)
+                   if id(weight) not in policy])
+        clipped = list(gradients)
+        for indices in groups:
+            if not indices:
+                continue
+            parts, _ = tf.clip_by_global_norm([gradients[i] for i in indices],
+                                              self.group_clip_norm)
+            for i, part in zip(indices, parts):
+                clipped[i] = part
+        return clipped
 
     def test_step(self, data):
         """Evaluates the deterministic policy (mean locations, most probable actions):
@@ -405,6 +448,7 @@ class RecurrentAttention(keras.Model):
         config.update({
             "reinforce_to_core": self.reinforce_to_core, "paths_per_input": self.paths_per_input,
             "baseline": self.baseline, "reinforce_weight": self.reinforce_weight,
-            "baseline_weight": self.baseline_weight, "unroll": self.unroll, "seed": self.seed,
+            "baseline_weight": self.baseline_weight, "group_clip_norm": self.group_clip_norm,
+            "unroll": self.unroll, "seed": self.seed,
         })
         return config
