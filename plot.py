@@ -1,7 +1,7 @@
 """Plot training curves from results.json files: see `ram_keras/plot.py`.
 
     python plot.py results/run_mnist/results.json [more.json ...] [--out FILE.png]
-        [--metric NAME]
+        [--metric NAME] [--x epoch|paths|time]
 """
 
 import os

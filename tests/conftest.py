@@ -40,11 +40,13 @@ def tiny_config_path(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_run(tiny_config_path, tmp_path_factory):
-    """A tiny classifier trained once through the runner: 3 epochs on 6,144 digits, with
-    TensorBoard logs in `out/tensorboard`."""
+    """A tiny classifier trained once through the runner: 3 epochs on 6,144 digits, the
+    sampled validation metrics of 2 paths per image after each, and TensorBoard logs in
+    `out/tensorboard`."""
     out = tmp_path_factory.mktemp("tiny_run")
     result = run_main(tiny_config_path, "--limit", "6144", "--eval-limit", "500", "--epochs",
-                      "3", "--out", str(out), "--verbose", "0", "--tensorboard",
+                      "3", "--out", str(out), "--verbose", "0", "--validation-paths", "2",
+                      "--tensorboard",
                       str(out / "tensorboard"))
     assert result.code == 0, result.stderr
     return TinyRun(out)

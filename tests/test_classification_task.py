@@ -8,7 +8,9 @@ import pytest
 from helpers import run_main
 
 from ram_keras.tasks.classification import (
+    ClassificationData,
     ClassificationTask,
+    SampledValidation,
     describe_errors,
     error_report,
     evaluate_classifier,
@@ -18,6 +20,8 @@ from ram_keras.training.configs import read_config_module
 
 class FixedModel:
     """Stands in for a classifier: fixed deterministic and per-path probabilities."""
+
+    non_trainable_variables = []  # no random state to keep
 
     def __init__(self, deterministic, per_path):
         self.deterministic, self.per_path = deterministic, per_path
@@ -62,6 +66,71 @@ def test_three_metrics_against_a_hand_count():
                     "75.00% Monte-Carlo (4 paths)")
     only = evaluate_classifier(FixedModel(deterministic, per_path), images, labels, paths=0)
     assert set(only) == {"accuracy"}
+
+
+def test_sampled_validation_adds_the_two_sampled_metrics_to_the_epochs_logs():
+    """Evaluated at the end of fit's validation pass (while averaged weights are in), written
+    into the logs of the epoch that follows, and only once per validation pass."""
+    labels = np.array([0, 1, 2, 2])
+    per_path = np.stack([one_hot([0, 0, 1]), one_hot([1, 1, 1]), one_hot([0, 2, 2]),
+                         one_hot([0, 1, 1])])
+    callback = SampledValidation(np.zeros((4, 28, 28), np.uint8), labels, paths=3)
+    callback.set_model(FixedModel(one_hot([0, 1, 1, 2]), per_path))
+    logs = {"val_accuracy": 0.75}
+    callback.on_epoch_end(0, logs)  # no validation pass yet: nothing added
+    assert logs == {"val_accuracy": 0.75}
+    callback.on_test_end()
+    callback.on_epoch_end(0, logs)
+    # Single paths: 2 + 3 + 2 + 0 right of 12; Monte-Carlo: images 0, 1, 2 right.
+    assert logs == {"val_accuracy": 0.75, "val_accuracy_single_path": 7 / 12,
+                    "val_accuracy_monte_carlo": 0.75}
+    later = {}
+    callback.on_epoch_end(1, later)
+    assert later == {}
+
+
+def test_sampled_validation_leaves_the_training_draws_alone_and_follows_the_std():
+    """The metric's paths are drawn without moving the generators training draws from, and
+    with the policy's std of the moment (`FinalLocationStd` narrows it late in training)."""
+    from helpers import small_classifier
+    from ram_keras.training.checkpoints import random_state_variables
+
+    model = small_classifier(location_std=0.3)
+    rng = np.random.default_rng(0)
+    images = (rng.random((40, 12, 12, 1)) * 255).astype(np.uint8)
+    labels = rng.integers(0, 10, 40)
+    callback = SampledValidation(images, labels, paths=4)
+    callback.set_model(model)
+    before = [v.numpy().copy() for v in random_state_variables(model)]
+    assert before
+    callback.on_test_end()
+    for state, value in zip(random_state_variables(model), before):
+        np.testing.assert_array_equal(state.numpy(), value)
+    floats = images.astype(np.float32) / 255.0
+    wide = model.sample_path_probabilities(floats, 4)
+    model.location_sampler.std = 1e-6  # the paths collapse onto the deterministic one
+    narrow = model.sample_path_probabilities(floats, 4)
+    deterministic = model.predict(floats, verbose=0)
+    np.testing.assert_allclose(narrow, np.repeat(deterministic[:, None], 4, axis=1), atol=1e-4)
+    assert np.abs(wide - narrow).max() > 1e-3
+
+
+def test_sampled_paths_per_epoch_and_the_sampled_validation_setting():
+    task = ClassificationTask()
+    data = ClassificationData(np.zeros((50, 28, 28), np.uint8), np.zeros(50, int),
+                              np.zeros((7, 28, 28), np.uint8), np.zeros(7, int),
+                              np.zeros((0, 28, 28), np.uint8), np.zeros(0, int))
+    config = {"model": {"paths_per_input": 10}, "validation_paths": 4}
+    assert task.sampled_paths_per_epoch(config, data) == 500
+    assert task.sampled_paths_per_epoch({"model": {}}, data) == 50
+    (callback,) = task.epoch_callbacks(config, data)
+    assert isinstance(callback, SampledValidation) and callback.paths == 4
+    assert task.epoch_callbacks({"model": {}}, data) == []
+    no_validation = data._replace(x_validation=data.x_test, y_validation=data.y_test)
+    assert task.epoch_callbacks(config, no_validation) == []
+    base = read_config_module("run_mnist")
+    with pytest.raises(Exception, match="validation_paths"):
+        task.validate(dict(base, validation_paths=-1))
 
 
 def test_validation_and_test_images_are_fixed_canvases_of_their_own_digits():

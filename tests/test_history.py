@@ -25,6 +25,19 @@ def test_a_resumed_recorder_continues_its_history_and_wall_time():
     assert recorder.history["wall_time_s"][1] >= 10.0
 
 
+def test_the_recorder_counts_sampled_paths_also_across_a_resume():
+    recorder = EpochRecorder(lambda: None, paths_per_epoch=500)
+    recorder.on_epoch_end(0, {})
+    recorder.on_epoch_end(1, {})
+    assert recorder.history["paths_seen"] == [500, 1000]
+    # A checkpoint written before paths were counted: filled in from its epochs.
+    resumed = EpochRecorder(lambda: None, history={"epoch": [1, 2], "wall_time_s": [1.0, 2.0]},
+                            paths_per_epoch=30)
+    resumed.on_epoch_end(2, {})
+    assert resumed.history["paths_seen"] == [30, 60, 90]
+    assert "paths_seen" not in EpochRecorder(lambda: None).history
+
+
 def test_first_epoch_reaching_a_target():
     history = {"epoch": [1, 2, 3], "wall_time_s": [1.0, 2.0, 3.0],
                "val_reward": [0.5, 0.96, 0.94], "val_loss": [3.0, 2.0, 1.0]}

@@ -125,6 +125,43 @@ def test_several_files_and_other_metrics(tmp_path):
     assert f"run_mnist ({three}): validation (deterministic)" in lines_by_label(figure)[0]
 
 
+def test_validation_errors_of_the_three_metrics_against_paths_seen(tmp_path):
+    data = write_results(tmp_path / "a" / "results.json", runs=2, name="run_tfram")
+    for i, run in enumerate(data["runs"]):
+        history = run["history"]
+        history["paths_seen"] = [320_000 * e for e in history["epoch"]]
+        history["val_accuracy_single_path"] = [0.9 - 0.01 * i] * 6
+        history["val_accuracy_monte_carlo"] = [0.95] * 6
+    (tmp_path / "a" / "results.json").write_text(json.dumps(data))
+    ours = tmp_path / "b" / "results.json"
+    write_results(ours, runs=1, name="run_ours", paper=None)
+    results = [viz.load_results(str(p)) for p in (tmp_path / "a" / "results.json", ours)]
+    figure = viz.draw_validation_errors(results[:1], x="paths")
+    lines, axes = lines_by_label(figure)
+    single = lines["run_tfram: single path, mean of 2 runs"]
+    np.testing.assert_allclose(single.get_xdata(), [0.32 * e for e in range(1, 7)])
+    np.testing.assert_allclose(single.get_ydata(), [100 * (1 - 0.895)] * 6)
+    deterministic = lines["run_tfram: deterministic, mean of 2 runs"]
+    expected = [100 * (1 - np.mean([r["history"]["val_accuracy"][e] for r in data["runs"]]))
+                for e in range(6)]
+    np.testing.assert_allclose(deterministic.get_ydata(), expected)
+    np.testing.assert_allclose(lines["paper: 1.12% (test)"].get_ydata(), [1.12] * 2)
+    assert axes.get_yscale() == "log" and "millions" in axes.get_xlabel()
+    # Against training hours: the mean wall time of the runs (10 s per epoch).
+    lines, _ = lines_by_label(viz.draw_validation_errors(results, x="time"))
+    np.testing.assert_allclose(lines["run_ours: deterministic"].get_xdata(),
+                               [10 * e / 3600 for e in range(1, 7)])
+    assert "run_ours: single path" not in lines  # not recorded in that run
+    with pytest.raises(viz.ResultsFileError, match="paths_seen"):
+        viz.draw_validation_errors(results, x="paths", paths=["a", str(ours)])
+    out = plot.main([str(tmp_path / "a" / "results.json"), "--metric", "error", "--x", "paths"])
+    assert out == str(tmp_path / "a" / "error_by_paths.png")
+    assert_png(out)
+    expect_error([str(ours), "--x", "paths"], "--x is for --metric error")
+    expect_error([str(ours), str(tmp_path / "a" / "results.json"), "--metric", "error",
+                  "--x", "paths"], "paths_seen", str(ours))
+
+
 def test_catch_results_of_version_0_1_plot_reward_with_reference_lines(tmp_path):
     """0.1 wrote one Catch run's history at the top level, evaluated on the test games."""
     epochs = 5

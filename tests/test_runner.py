@@ -22,8 +22,11 @@ def test_training_writes_the_model_and_results_json(tiny_run):
     run = results["runs"][0]
     assert run["seed"] == 0 and run["history"]["epoch"] == [1, 2, 3]
     for key in ("train_loss", "train_accuracy", "train_reinforce_loss", "val_accuracy",
-                "val_classification_loss", "wall_time_s"):
+                "val_classification_loss", "wall_time_s", "val_accuracy_single_path",
+                "val_accuracy_monte_carlo"):
         assert len(run["history"][key]) == 3, key
+    assert run["history"]["paths_seen"] == [6144, 12288, 18432]
+    assert all(0.3 < value <= 1.0 for value in run["history"]["val_accuracy_monte_carlo"])
     final = run["final"]
     for split in ("validation", "test"):
         for suffix in ("", "_single_path", "_monte_carlo"):
@@ -199,10 +202,12 @@ def test_a_cluttered_task_trains_end_to_end_and_beats_chance(tmp_path):
     assert model.image_shape == (60, 60, 1) and model.num_glimpses == 4
 
 
+@pytest.mark.parametrize("resume", [False, True])
 def test_a_fresh_run_keeps_an_earlier_runs_model_and_results(tiny_run, tiny_config_path,
-                                                             tmp_path):
+                                                             tmp_path, resume):
     """Training again into a folder that holds a model (a committed one, say) moves it
-    aside into earlier/<time>/ instead of overwriting it."""
+    aside into earlier/<time>/ instead of overwriting it; so does a --resume that finds
+    nothing of these settings to continue (here: other epochs than the finished run's)."""
     import shutil
 
     out = tmp_path / "out"
@@ -211,9 +216,10 @@ def test_a_fresh_run_keeps_an_earlier_runs_model_and_results(tiny_run, tiny_conf
     earlier_model = (out / "models/run_tiny/run0.weights.h5").read_bytes()
     earlier_results = (out / "results/run_tiny/results.json").read_text()
     result = run_main(tiny_config_path, "--limit", "320", "--eval-limit", "200", "--epochs",
-                      "1", "--out", str(out), "--verbose", "0")
+                      "1", "--out", str(out), "--verbose", "0", *(["--resume"] if resume else []))
     assert result.code == 0, result.stderr
     assert "an earlier run's files were moved to" in result.stdout
+    assert ("nothing to resume" in result.stdout) == resume
     [kept_models] = (out / "models/run_tiny/earlier").iterdir()
     [kept_results] = (out / "results/run_tiny/earlier").iterdir()
     assert (kept_models / "run0.weights.h5").read_bytes() == earlier_model
@@ -227,6 +233,30 @@ def test_a_fresh_run_keeps_an_earlier_runs_model_and_results(tiny_run, tiny_conf
     from ram_keras.training.runner import keep_earlier_outputs
 
     assert keep_earlier_outputs(str(tmp_path / "none"), str(tmp_path / "none.json"), "x") == []
+
+
+def test_a_later_runs_leftover_checkpoint_is_refused_before_anything_trains(tiny_run,
+                                                                           tiny_config_path,
+                                                                           tmp_path):
+    """With --runs 2 and run 2's checkpoint left by a kill, a command without --resume stops
+    at once: run 1 does not train again, and its model stays where it is."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(tiny_run.out / "models", out / "models")
+    leftover = out / "checkpoints/run_tiny/run1"
+    leftover.mkdir(parents=True)
+    (leftover / "epoch0002.weights.h5").write_bytes(b"weights")
+    (leftover / "state.json").write_text(json.dumps(
+        {"format": 1, "epoch": 2, "weights": "epoch0002.weights.h5",
+         "settings": {"epochs": 3}, "history": {}, "wall_time_s": 1.0}))
+    result = run_main(tiny_config_path, "--limit", "320", "--eval-limit", "200", "--runs", "2",
+                      "--out", str(out), "--verbose", "0")
+    assert result.code != 0
+    assert "run1" in result.stderr and "--resume" in result.stderr
+    assert "[run_tiny] run 1/2" not in result.stdout
+    assert not (out / "models/run_tiny/earlier").exists()
+    assert (out / "models/run_tiny/run0.weights.h5").is_file()
 
 
 def test_weight_averaging_and_a_final_std_through_the_runner(tmp_path):

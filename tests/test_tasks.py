@@ -18,7 +18,7 @@ def test_the_interface_names_what_every_task_must_write_and_documents_each_metho
     assert Task.__abstractmethods__ == ABSTRACT
     methods = [name for name, member in vars(Task).items()
                if inspect.isfunction(member) and not name.startswith("_")]
-    assert len(methods) == 19
+    assert len(methods) == 21
     assert all(getattr(Task, name).__doc__ for name in methods)
 
 

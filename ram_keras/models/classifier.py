@@ -137,7 +137,10 @@ class RecurrentAttentionModel(RecurrentAttention):
         if isinstance(paths, bool) or not isinstance(paths, int) or paths < 1:
             raise ValueError(f"`paths` (samples) must be an int >= 1, got {paths!r}.")
         images = validate_images(images, self.image_shape)
-        if not hasattr(self, "_sampled_paths_fn"):
+        # The policy's std is a constant of the traced function: trace anew when it changed
+        # (`FinalLocationStd` narrows it for the last epochs).
+        if getattr(self, "_sampled_paths_std", None) != self.location_sampler.std:
+            self._sampled_paths_std = self.location_sampler.std
             # No AutoGraph: the rollout is plain Python (see CatchAgent.play).
             @tf.function(reduce_retracing=True, autograph=False)
             def sampled_paths(batch, m):

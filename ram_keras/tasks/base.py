@@ -83,6 +83,16 @@ class Task(abc.ABC):
         `config["batch_size"]`, `steps_per_epoch` batches per epoch. It must be a pure
         function of `(seed, epoch)`, so that a resumed run sees the batches it would have."""
 
+    def sampled_paths_per_epoch(self, config, data):
+        """Sampled episodes (glimpse paths) one epoch trains on, for the history's
+        `paths_seen`, or None where the count means nothing. Default: None."""
+        return None
+
+    def epoch_callbacks(self, config, data):
+        """Keras callbacks that add the task's own validation figures to each epoch's
+        logs (`val_*`, recorded in the history). Default: none."""
+        return []
+
     @abc.abstractmethod
     def validation_data(self, config, data):
         """The `tf.data.Dataset` that `fit` evaluates after every epoch (`val_*` in the

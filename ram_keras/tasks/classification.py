@@ -9,8 +9,10 @@ validation: no validation pass, and the test set reports at the end. Training di
 (centred task) or placed and cluttered (canvas tasks) afresh every epoch; the
 validation and test canvases are fixed by `validation_seed` and `test_seed`,
 their clutter cut from their own digits. Every epoch ends with the
-deterministic policy on the validation set (`val_*` in the history); the test
-set is used once, at the end.
+deterministic policy on the validation set (`val_*` in the history), and with
+`validation_paths` N > 0 (`--validation-paths N`) the single-path and
+Monte-Carlo accuracy of N sampled paths per validation image too
+(`SampledValidation`); the test set is used once, at the end.
 
 Fashion-MNIST (`fashion_mnist`) is read and split as MNIST is (centred, 28x28).
 A user's own images (`folder`: the config settings `data`, `test_data`,
@@ -32,6 +34,7 @@ import collections
 import math
 import os
 
+import keras
 import numpy as np
 
 from ram_keras.data import (
@@ -55,6 +58,7 @@ from ram_keras.training.configs import (
     check_common_settings,
     check_settings,
 )
+from ram_keras.training.checkpoints import random_state_variables
 from ram_keras.training.history import first_epoch_reaching
 
 DATASETS = ("mnist", "translated_mnist", "cluttered_mnist", "fashion_mnist", "folder")
@@ -172,6 +176,44 @@ def evaluate_classifier(model, images, labels, paths=10, batch_size=1000):
     return report
 
 
+class SampledValidation(keras.callbacks.Callback):
+    """After every epoch, the validation accuracy of sampled glimpse paths.
+
+    `fit`'s own validation pass uses the deterministic policy (`val_accuracy`);
+    this callback adds `val_accuracy_single_path` and `val_accuracy_monte_carlo`
+    (`evaluate_classifier` with `paths` sampled paths per image) to the epoch's
+    logs, so the history records all three metrics. It evaluates at the end of
+    `fit`'s validation pass, on the weights that pass validated (the average,
+    with weight averaging), so it must come before the callbacks that swap
+    weights back or record the logs. Its draws leave the model's random state
+    as they found it: turning the metric on does not change training.
+
+    Args:
+        images: uint8 validation images.
+        labels: int `(N,)`.
+        paths: sampled glimpse paths per image, >= 1.
+    """
+
+    def __init__(self, images, labels, paths):
+        super().__init__()
+        self.images, self.labels, self.paths = images, labels, paths
+        self.report = None
+
+    def on_test_end(self, logs=None):
+        states = random_state_variables(self.model)
+        kept = [state.numpy() for state in states]
+        self.report = evaluate_classifier(self.model, self.images, self.labels, self.paths)
+        for state, value in zip(states, kept):
+            state.assign(value)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None or self.report is None:
+            return
+        logs["val_accuracy_single_path"] = self.report["accuracy_single_path"]
+        logs["val_accuracy_monte_carlo"] = self.report["accuracy_monte_carlo"]
+        self.report = None
+
+
 def error_report(accuracies, prefix):
     """`{prefix}_accuracy*` and `{prefix}_error_percent*` from `evaluate_classifier`'s dict."""
     report = {}
@@ -218,6 +260,10 @@ class ClassificationTask(Task):
         shift = config.get("max_shift", 0)
         if isinstance(shift, bool) or not isinstance(shift, int) or shift < 0:
             raise ConfigError(f"Config setting 'max_shift' must be an integer >= 0, got {shift!r}.")
+        paths = config.get("validation_paths", 0)
+        if isinstance(paths, bool) or not isinstance(paths, int) or paths < 0:
+            raise ConfigError("Config setting 'validation_paths' must be an integer >= 0, got "
+                              f"{paths!r}.")
         if config["evaluation_paths"] < 0:
             raise ConfigError("Config setting 'evaluation_paths' must be >= 0, got "
                               f"{config['evaluation_paths']}.")
@@ -247,6 +293,11 @@ class ClassificationTask(Task):
         parser.add_argument("--eval-limit", type=cli.positive_int, default=None,
                             help="evaluate on only the first N validation and test images "
                                  "(quick checks; default: all)")
+        parser.add_argument("--validation-paths", type=cli.non_negative_int, default=None,
+                            help="after every epoch, also the single-path and Monte-Carlo "
+                                 "validation accuracy of N sampled glimpse paths per image; "
+                                 "0: the deterministic policy's only (default: the config's, "
+                                 f"{config.get('validation_paths', 0)})")
         if config["dataset"] == "folder":
             self._add_data_flags(parser, config)
         else:
@@ -338,6 +389,8 @@ class ClassificationTask(Task):
             config["validation_digits"] = args.validation_digits
         if getattr(args, "max_shift", None) is not None:
             config["max_shift"] = args.max_shift
+        if getattr(args, "validation_paths", None) is not None:
+            config["validation_paths"] = args.validation_paths
         if getattr(args, "clutter_style", None) is not None:
             config["clutter_style"] = args.clutter_style
         if config["dataset"] == "folder":
@@ -403,6 +456,19 @@ class ClassificationTask(Task):
         return make_dataset(data.x_train, data.y_train, config["batch_size"], shuffle=True,
                             seed=seed, max_shift=config.get("max_shift", 0),
                             epochs=config["epochs"], first_epoch=first_epoch, **canvas)
+
+    def sampled_paths_per_epoch(self, config, data):
+        """Training images x `paths_per_input`: the sampled glimpse paths of one epoch."""
+        return len(data.x_train) * config["model"].get("paths_per_input", 1)
+
+    def epoch_callbacks(self, config, data):
+        """With `validation_paths` N > 0 and validation images: `SampledValidation`, the
+        single-path and Monte-Carlo validation accuracy of N sampled paths per image after
+        every epoch (`val_accuracy_single_path`, `val_accuracy_monte_carlo`)."""
+        paths = config.get("validation_paths", 0)
+        if not paths or not len(data.y_validation):
+            return []
+        return [SampledValidation(data.x_validation, data.y_validation, paths)]
 
     def validation_data(self, config, data):
         """The validation images for the pass after every epoch; None without any."""

@@ -109,7 +109,7 @@ class OutputLock:
         return False
 
 
-def _random_state_variables(model):
+def random_state_variables(model):
     """The model's variables that `save_weights` leaves out (seed generator
     states), in a fixed order (their paths change when several models live in
     one process)."""
@@ -177,7 +177,7 @@ def restore_checkpoint(model, folder, state):
         model.load_weights(weights)
     except Exception as error:  # noqa: BLE001 - any failure is a broken checkpoint
         raise CheckpointError(f"cannot load the checkpoint {weights}: {error}") from None
-    variables = _random_state_variables(model)
+    variables = random_state_variables(model)
     saved = state.get("random_state", [])
     if len(saved) != len(variables):
         raise CheckpointError(
@@ -231,7 +231,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "history": self.history,
             "wall_time_s": round(self.wall_time(), 2),
             "random_state": [
-                np.asarray(v).tolist() for v in _random_state_variables(self.model)
+                np.asarray(v).tolist() for v in random_state_variables(self.model)
             ],
         }
         latest = os.path.join(self.folder, STATE_FILE)

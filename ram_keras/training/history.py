@@ -13,10 +13,15 @@ class EpochRecorder(keras.callbacks.History):
         on_update: called after every epoch (writes results.json).
         history: the history so far (of a resumed run), else None.
         wall_time_offset: training seconds spent before this process (resume).
+        paths_per_epoch: sampled episodes (glimpse paths) per epoch; when given, the
+            history's `paths_seen` counts them up to the end of each epoch.
     """
 
-    def __init__(self, on_update, history=None, wall_time_offset=0.0):
+    def __init__(self, on_update, history=None, wall_time_offset=0.0, paths_per_epoch=None):
         super().__init__()
+        self.paths_per_epoch = paths_per_epoch
+        if paths_per_epoch is not None and history is not None and "paths_seen" not in history:
+            history["paths_seen"] = [epoch * paths_per_epoch for epoch in history["epoch"]]
         self.history = history if history is not None else {"epoch": [], "wall_time_s": []}
         self.on_update = on_update
         self.wall_time_offset = wall_time_offset
@@ -32,6 +37,8 @@ class EpochRecorder(keras.callbacks.History):
     def on_epoch_end(self, epoch, logs=None):
         self.history["epoch"].append(epoch + 1)
         self.history["wall_time_s"].append(round(self.wall_time(), 2))
+        if self.paths_per_epoch is not None:
+            self.history.setdefault("paths_seen", []).append((epoch + 1) * self.paths_per_epoch)
         for key, value in (logs or {}).items():
             name = key if key.startswith("val_") else f"train_{key}"
             self.history.setdefault(name, []).append(float(np.mean(value)))

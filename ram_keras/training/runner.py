@@ -94,10 +94,7 @@ def checkpoint_to_resume(checkpoint_dir, effective, args, strategy, name):
         remove_checkpoint(checkpoint_dir)
         state = None
     if state is not None and not args.resume:
-        raise CheckpointError(
-            f"an interrupted run left a checkpoint in {checkpoint_dir} (epoch "
-            f"{state['epoch']} of {state['settings'].get('epochs')}); add --resume to "
-            "continue it, or --restart to discard it and start afresh")
+        _refuse_checkpoint(checkpoint_dir, state)
     if args.resume:
         own = state["epoch"] if state else 0
         common = distribution.agree_on_epoch(strategy, own)
@@ -109,6 +106,13 @@ def checkpoint_to_resume(checkpoint_dir, effective, args, strategy, name):
     if state is not None:
         check_checkpoint_settings(state, effective, checkpoint_dir)
     return state
+
+
+def _refuse_checkpoint(checkpoint_dir, state):
+    raise CheckpointError(
+        f"an interrupted run left a checkpoint in {checkpoint_dir} (epoch "
+        f"{state['epoch']} of {state['settings'].get('epochs')}); add --resume to "
+        "continue it, or --restart to discard it and start afresh")
 
 
 def parse_args(config, task, argv=None):
@@ -197,6 +201,13 @@ def _run_experiment(config, args, strategy, task):
     results = {"task": task.name, "config": experiment.effective,
                "reference": task.reference(config, experiment.data), "runs": []}
     completed = _completed_runs(results_path, experiment.effective) if args.resume else {}
+    if not args.resume and not args.restart:
+        # Before anything trains: a later run's leftover checkpoint must not be found only
+        # after the earlier runs have trained again (and their models were moved aside).
+        for run_index in range(config["runs"]):
+            state = read_checkpoint(experiment.checkpoint_dir(run_index))
+            if state is not None:
+                _refuse_checkpoint(experiment.checkpoint_dir(run_index), state)
 
     def write():
         results["summary"] = summarize(results["runs"])
@@ -251,7 +262,12 @@ def _train_run(experiment, run_index, results, write):
     checkpoint_dir = experiment.checkpoint_dir(run_index)
     state = checkpoint_to_resume(checkpoint_dir, experiment.effective, args,
                                  experiment.strategy, name)
-    if run_index == 0 and not args.resume:
+    if run_index == 0 and state is None:
+        # A fresh start (also a --resume that found nothing to continue: other settings,
+        # or no checkpoint) never overwrites what an earlier command trained.
+        if args.resume:
+            print(f"[{name}] nothing to resume for run 1 (no checkpoint and no finished run of "
+                  "these settings): starting afresh", flush=True)
         keep_earlier_outputs(experiment.models_dir, experiment.results_path, name)
     keras.utils.set_random_seed(seed)
     model = _compiled_model(experiment, seed)
@@ -261,7 +277,8 @@ def _train_run(experiment, run_index, results, write):
         initial_epoch, history, wall_offset = state["epoch"], state["history"], \
             state["wall_time_s"]
     run = {"run": run_index, "seed": seed, "history": None, "final": {}}
-    recorder = EpochRecorder(write, history, wall_offset)
+    recorder = EpochRecorder(write, history, wall_offset, experiment.task.
+                             sampled_paths_per_epoch(config, experiment.data))
     callbacks, averaging = _callbacks(experiment, run_index, checkpoint_dir, recorder)
     run["history"] = recorder.history
     results["runs"].append(run)
@@ -317,6 +334,8 @@ def _callbacks(experiment, run_index, checkpoint_dir, recorder):
         # Before the recorder and the checkpoint: validation sees the average, they see
         # the training weights back in place.
         callbacks.insert(0, averaging)
+    # First of all: the task's validation figures join the logs before anything reads them.
+    callbacks[:0] = task.epoch_callbacks(config, experiment.data)
     return callbacks, averaging
 
 

@@ -207,6 +207,100 @@ def draw_training_curves(results_list, metric="accuracy", labels=None, paths=Non
     return figure
 
 
+# The validation metrics of a classifier, as `SampledValidation` records them, and their lines.
+VALIDATION_ERRORS = (("val_accuracy", "deterministic", "-"),
+                     ("val_accuracy_single_path", "single path", "-."),
+                     ("val_accuracy_monte_carlo", "Monte-Carlo", "--"))
+# The x axes of `draw_validation_errors`: history key, scale and axis label.
+X_AXES = {"epoch": ("epoch", 1.0, "epoch"),
+          "paths": ("paths_seen", 1e-6, "sampled glimpse paths seen in training (millions)"),
+          "time": ("wall_time_s", 1.0 / 3600.0, "training time (hours)")}
+
+
+def x_values(results, epochs, x, path="results"):
+    """The x coordinate of each of `epochs` for the axis `x` (a key of `X_AXES`).
+
+    `paths` reads the history's `paths_seen` and `time` its `wall_time_s`, the
+    mean over the runs that have the epoch.
+
+    Raises:
+        ResultsFileError: a history without the key (`paths_seen` is recorded
+            from ram_keras 0.3 on).
+    """
+    key, scale, _ = X_AXES[x]
+    if key == "epoch":
+        return np.asarray(epochs, dtype=float)
+    by_epoch = {}
+    for run in results["runs"]:
+        history = run["history"]
+        if key not in history:
+            raise ResultsFileError(f"{path}: its history has no {key!r}, so it cannot be "
+                                   f"drawn against {x}")
+        for epoch, value in zip(history["epoch"], history[key]):
+            by_epoch.setdefault(epoch, []).append(value)
+    return np.array([np.mean(by_epoch[e]) * scale for e in epochs])
+
+
+def draw_validation_errors(results_list, x="epoch", labels=None, paths=None):
+    """Validation error (%) of the three metrics, per epoch or against `x`.
+
+    One colour per results dict: deterministic (solid), single sampled path
+    (dash-dot) and Monte-Carlo (dashed) where the history has them
+    (`validation_paths` in the config records the sampled two), the mean over
+    runs; the y axis is logarithmic, so that equal ratios of error look equal.
+    The paper's error is a dotted line.
+
+    Args:
+        results_list: dicts from `load_results`.
+        x: `epoch`, `paths` (sampled glimpse paths seen, `paths_seen`) or `time`
+            (training hours, `wall_time_s`).
+        labels, paths: as for `draw_training_curves`.
+
+    Raises:
+        ValueError: no results with a validation accuracy, or an unknown `x`.
+        ResultsFileError: a history without what `x` needs.
+    """
+    if x not in X_AXES:
+        raise ValueError(f"unknown x axis {x!r}; choose one of {', '.join(X_AXES)}")
+    if not any("val_accuracy" in run["history"] for results in results_list
+               for run in results["runs"]):
+        raise ValueError("no validation accuracy to draw (val_accuracy)")
+    names = [_name(r, f"results {i + 1}") for i, r in enumerate(results_list)]
+    if labels is None:
+        labels = [
+            f"{name} ({paths[i]})" if paths is not None and names.count(name) > 1 else name
+            for i, name in enumerate(names)
+        ]
+    figure = new_figure((960, 600))
+    axes = figure.add_axes((0.09, 0.11, 0.88, 0.8))
+    colours = colormaps["tab10"].colors
+    for i, results in enumerate(results_list):
+        colour = colours[i % len(colours)]
+        source = paths[i] if paths is not None else labels[i]
+        for key, kind, style in VALIDATION_ERRORS:
+            epochs, mean, _, runs = mean_and_std_per_epoch(results, key)
+            if not len(epochs):
+                continue
+            text = f"{labels[i]}: {kind}" + (f", mean of {runs} runs" if runs > 1 else "")
+            axes.plot(x_values(results, epochs, x, source), 100.0 * (1.0 - mean), style,
+                      color=colour, linewidth=2.0, label=text,
+                      marker="o" if len(epochs) <= 20 else None, markersize=4)
+    for paper in dict.fromkeys((r.get("config") or {}).get("paper_test_error_percent")
+                               for r in results_list):
+        if _number(paper):
+            axes.axhline(paper, linestyle=":", linewidth=1.5, color="black",
+                         label=f"paper: {paper}% (test)")
+    axes.set_yscale("log")
+    axes.set_xlabel(X_AXES[x][2], fontsize=14)
+    axes.set_ylabel("validation error (%)", fontsize=14)
+    axes.tick_params(labelsize=12)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=10, loc="best")
+    title = ", ".join(dict.fromkeys(names))
+    axes.set_title(f"{title}: validation error", fontsize=16)
+    return figure
+
+
 def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
