@@ -115,6 +115,20 @@ def test_sampled_validation_leaves_the_training_draws_alone_and_follows_the_std(
     assert np.abs(wide - narrow).max() > 1e-3
 
 
+def test_limits_take_the_first_digits_but_a_spread_of_a_users_class_ordered_images():
+    from ram_keras.tasks.classification import _first
+
+    images = np.arange(300).reshape(300, 1, 1, 1)
+    labels = np.repeat([0, 1, 2], 100)  # a folder's images come class by class
+    x, y = _first(images, labels, 90)
+    np.testing.assert_array_equal(y, np.zeros(90))  # MNIST-style: the first 90
+    x, y = _first(images, labels, 90, spread=True)
+    assert len(y) == 90 and set(np.bincount(y)) <= set(range(20, 41))
+    assert np.all(np.diff(x.ravel()) > 0)  # a subset, in the original order
+    np.testing.assert_array_equal(_first(images, labels, 90, spread=True)[0], x)  # seeded
+    assert _first(images, labels, None)[0] is images and _first(images, labels, 500)[0] is images
+
+
 def test_sampled_paths_per_epoch_and_the_sampled_validation_setting():
     task = ClassificationTask()
     data = ClassificationData(np.zeros((50, 28, 28), np.uint8), np.zeros(50, int),
@@ -223,3 +237,16 @@ def test_the_first_location_flag_sets_the_models_first_glimpse():
         assert task.build_model(changed, seed=0).glimpse_step.first_location == first
     with pytest.raises(SystemExit):
         runner.parse_args(config, task, ["--first-location", "corner"])
+
+
+def test_a_users_model_file_keeps_the_split_it_was_validated_on():
+    """Without validation settings in the config, the model file records the defaults used,
+    so that evaluate.py (which checks them) splits the images the same way."""
+    config = {"name": "run_folder", "dataset": "folder", "data": "images",
+              "class_names": ["a", "b"]}
+    data = ClassificationTask().metadata(config, seed=0)["data"]
+    assert (data["validation_fraction"], data["validation_seed"]) == (0.1, 0)
+    assert data["data"].endswith("images") and data["data"].startswith("/")
+    config.update(validation_fraction=0.25, validation_seed=7)
+    data = ClassificationTask().metadata(config, seed=0)["data"]
+    assert (data["validation_fraction"], data["validation_seed"]) == (0.25, 7)

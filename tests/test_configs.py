@@ -97,6 +97,10 @@ def test_a_config_by_path_and_unknown_names(tmp_path):
     ({"validation_digits": 60000}, "validation_digits"),
     ({"steps_per_execution": 2.0}, "steps_per_execution"),
     ({"evaluation_paths": -1}, "evaluation_paths"),
+    ({"validation_paths": -1}, "validation_paths"),
+    ({"validation_paths": 2.5}, "validation_paths"),
+    ({"final_location_std": 0.05, "final_location_std_epochs": 5,
+      "model": dict(read_config_module("run_mnist")["model"], learn_std=True)}, "learn_std"),
 ])
 def test_bad_settings_are_named(change, message):
     config = dict(read_config_module("run_mnist"), **change)

@@ -166,6 +166,21 @@ def bad_data(kind, root):
         grey_folder(os.path.join(root, "test"), {"cows": 1})
         return ({"data": data, "test_data": os.path.join(root, "test")},
                 r"classes the training folder .* does not: \['cows'\]")
+    if kind == "truncated npz":
+        os.makedirs(root, exist_ok=True)
+        path = os.path.join(root, "d.npz")
+        np.savez(path, x=np.zeros((3, 4, 4), np.uint8), y=np.arange(3))
+        with open(path, "rb") as f:
+            head = f.read()[:100]
+        with open(path, "wb") as f:
+            f.write(head)
+        return {"data": path}, r"cannot read .*d.npz as a .npz file"
+    if kind == "npy named npz":
+        os.makedirs(root, exist_ok=True)
+        path = os.path.join(root, "d.npz")
+        with open(path, "wb") as f:
+            np.save(f, np.zeros((3, 4, 4), np.uint8))
+        return {"data": path}, r"d.npz as a .npz file: it holds one array"
     if kind == "npz without y":
         os.makedirs(root, exist_ok=True)
         np.savez(os.path.join(root, "d.npz"), x=np.zeros((3, 4, 4), np.uint8))
@@ -174,7 +189,8 @@ def bad_data(kind, root):
 
 
 BAD_KINDS = ["missing", "empty", "loose images", "one class", "empty class", "unreadable",
-             "mixed sizes", "train/test layout", "test classes unknown", "npz without y"]
+             "mixed sizes", "train/test layout", "test classes unknown", "npz without y",
+             "truncated npz", "npy named npz"]
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
@@ -183,3 +199,17 @@ def test_bad_data_raises_one_line_config_errors(kind, tmp_path):
     with pytest.raises(ConfigError, match=message) as error:
         folders.load_image_data(**kwargs)
     assert "\n" not in str(error.value)
+
+
+def test_sixteen_bit_grey_images_are_scaled_to_eight_bits_not_clipped(tmp_path):
+    from PIL import Image
+
+    values = np.array([[0, 257, 1000], [30000, 65535, 128 * 257]], np.uint16)
+    path = str(tmp_path / "deep.png")
+    Image.fromarray(values).save(path)
+    with Image.open(path) as image:
+        assert image.mode in folders.SIXTEEN_BIT_MODES
+    for mode, channels in (("grayscale", 1), ("rgb", 3)):
+        pixels = folders.read_image(path, mode)
+        assert pixels.shape == (2, 3, channels)
+        np.testing.assert_array_equal(pixels[..., 0], values // 257)

@@ -259,6 +259,20 @@ def test_a_later_runs_leftover_checkpoint_is_refused_before_anything_trains(tiny
     assert (out / "models/run_tiny/run0.weights.h5").is_file()
 
 
+def test_a_run_resumed_in_the_last_phase_samples_with_its_narrower_std():
+    from helpers import small_classifier
+    from ram_keras.training.runner import resume_location_std
+
+    config = {"epochs": 10, "final_location_std": 0.05, "final_location_std_epochs": 3}
+    for epoch, std in ((6, 0.2), (7, 0.05), (10, 0.05)):
+        model = small_classifier(location_std=0.2)
+        resume_location_std(model, config, epoch)
+        assert model.location_sampler.std == std, epoch
+    model = small_classifier(location_std=0.2)
+    resume_location_std(model, {"epochs": 10}, 10)
+    assert model.location_sampler.std == 0.2
+
+
 def test_weight_averaging_and_a_final_std_through_the_runner(tmp_path):
     """The saved model is the weight average (evaluated afresh it gives the final figures),
     `final_without_averaging` reports the last weights, and the last epoch's narrower policy

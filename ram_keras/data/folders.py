@@ -25,6 +25,8 @@ what to change; the runner prints it as one `error:` line.
 
 import collections
 import os
+import zipfile
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -37,6 +39,8 @@ COLOR_MODES = ("grayscale", "rgb")
 CHANNELS = {"grayscale": 1, "rgb": 3}
 # PIL modes without colour: a folder of only these is read as grayscale by default.
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+# 16-bit grey modes: scaled to 8 bits (as tf.io.decode_png does), not clipped at 255.
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 # Folder names that mean a train/test layout given as if it were classes.
 SPLIT_NAMES = ("train", "test", "validation", "val", "valid")
 
@@ -67,6 +71,8 @@ def read_image(path, color_mode, image_size=None):
     """
     try:
         with Image.open(path) as image:
+            if image.mode in SIXTEEN_BIT_MODES:
+                image = Image.fromarray((np.asarray(image, np.uint32) // 257).astype(np.uint8))
             image = image.convert("L" if color_mode == "grayscale" else "RGB")
             if image_size is not None and image.size != (image_size[1], image_size[0]):
                 image = image.resize((image_size[1], image_size[0]), Image.BILINEAR)
@@ -232,9 +238,12 @@ def read_npz(path, color_mode=None, image_size=None):
     """`ImageData` and the colour mode from a `.npz` of `x`, `y` (and `x_test`, `y_test`,
     `class_names`); without `color_mode`, the arrays' own channels decide."""
     try:
-        with np.load(path, allow_pickle=False) as f:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("it holds one array, not a .npz archive of x and y (np.savez)")
+        with loaded as f:
             arrays = {key: f[key] for key in f.files}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise ImageDataError(f"cannot read {path} as a .npz file: {error}") from None
     missing = [key for key in ("x", "y") if key not in arrays]
     if missing or (("x_test" in arrays) != ("y_test" in arrays)):

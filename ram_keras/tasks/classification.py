@@ -176,6 +176,17 @@ def evaluate_classifier(model, images, labels, paths=10, batch_size=1000):
     return report
 
 
+def _first(images, labels, limit, spread=False):
+    """The first `limit` images and labels (all with None), or with `spread` a sample of
+    `limit` of them drawn with seed 0, kept in their order."""
+    if limit is None or limit >= len(labels):
+        return images, labels
+    if not spread:
+        return images[:limit], labels[:limit]
+    chosen = np.sort(np.random.default_rng(0).permutation(len(labels))[:limit])
+    return images[chosen], labels[chosen]
+
+
 class SampledValidation(keras.callbacks.Callback):
     """After every epoch, the validation accuracy of sampled glimpse paths.
 
@@ -432,9 +443,12 @@ class ClassificationTask(Task):
                     x_train, y_train, held_out)
             else:
                 x_validation, y_validation = x_train[:0], y_train[:0]
-        x_train, y_train = x_train[:limit], y_train[:limit]
-        x_validation, y_validation = x_validation[:eval_limit], y_validation[:eval_limit]
-        x_test, y_test = x_test[:eval_limit], y_test[:eval_limit]
+        # MNIST's digits come in no order; a user's images come class by class, so their
+        # limits take a seeded sample spread over the classes (in the original order).
+        spread = config["dataset"] == "folder"
+        x_train, y_train = _first(x_train, y_train, limit, spread)
+        x_validation, y_validation = _first(x_validation, y_validation, eval_limit, spread)
+        x_test, y_test = _first(x_test, y_test, eval_limit, spread)
         if config["dataset"] in CANVAS_DATASETS:
             canvas = {"canvas_size": config["canvas_size"],
                       "clutter_pieces": config["clutter_pieces"],
@@ -487,6 +501,10 @@ class ClassificationTask(Task):
                     "class_names": class_names(config)}
         if config["dataset"] == "folder":
             data = {key: config.get(key) for key in DATA_SETTINGS}
+            # The split's settings as used, so that evaluate.py finds the same split.
+            data["validation_fraction"] = config.get("validation_fraction",
+                                                     DEFAULT_VALIDATION_FRACTION)
+            data["validation_seed"] = config.get("validation_seed", 0)
             for key in ("data", "test_data"):
                 if data[key] is not None:
                     data[key] = os.path.abspath(data[key])

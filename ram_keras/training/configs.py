@@ -137,6 +137,9 @@ def check_common_settings(config):
                 or not 1 <= final_epochs <= config["epochs"]:
             raise ConfigError("Config final_location_std_epochs must be an integer in "
                               f"[1, epochs] (with final_location_std), got {final_epochs!r}.")
+        if (config.get("model") or {}).get("learn_std"):
+            raise ConfigError("Config final_location_std needs a fixed policy std, but the "
+                              "model learns its std (learn_std)")
     momentum = config.get("weight_averaging")
     if momentum is not None and (isinstance(momentum, bool)
                                  or not isinstance(momentum, (int, float))

@@ -276,6 +276,7 @@ def _train_run(experiment, run_index, results, write):
         restore_checkpoint(model, checkpoint_dir, state)
         initial_epoch, history, wall_offset = state["epoch"], state["history"], \
             state["wall_time_s"]
+        resume_location_std(model, config, initial_epoch)
     run = {"run": run_index, "seed": seed, "history": None, "final": {}}
     recorder = EpochRecorder(write, history, wall_offset, experiment.task.
                              sampled_paths_per_epoch(config, experiment.data))
@@ -297,6 +298,16 @@ def _train_run(experiment, run_index, results, write):
     remove_checkpoint(checkpoint_dir)
     print(f"[{name}] run {run_index + 1}: {experiment.task.describe_final(run['final'])}; "
           f"model {model_path}", flush=True)
+
+
+def resume_location_std(model, config, initial_epoch):
+    """A run resumed after `initial_epoch` epochs inside the last phase of
+    `final_location_std` (even after its last epoch, where `fit` and its
+    `FinalLocationStd` callback do not run) samples with that phase's std, as the
+    uninterrupted run did."""
+    if config.get("final_location_std") is not None and \
+            initial_epoch >= config["epochs"] - config["final_location_std_epochs"]:
+        model.location_sampler.std = config["final_location_std"]
 
 
 def _compiled_model(experiment, seed):
