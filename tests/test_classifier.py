@@ -50,11 +50,14 @@ def test_sampled_paths_and_their_monte_carlo_average():
     assert per_path.shape == (4, 6, 10)
     np.testing.assert_allclose(per_path.sum(-1), 1.0, rtol=1e-5)
     assert np.abs(per_path[:, 0] - per_path[:, 1]).max() > 1e-4  # the paths differ
-    # The same draws again, by hand: each image repeated 6 times, rolled out sampled.
+    # The same draws again, by hand: each image repeated 6 times, rolled out sampled (compiled
+    # by XLA, as the method is: XLA draws its random numbers with its own algorithm).
     state.assign(start)
     by_hand = []
+    final_logits = tf.function(lambda x: model.rollout(x)["logits"][:, -1], jit_compile=True,
+                               autograph=False)
     for batch in (images[:3], images[3:]):
-        logits = model.rollout(np.repeat(batch, 6, axis=0))["logits"][:, -1]
+        logits = final_logits(tf.constant(np.repeat(batch, 6, axis=0)))
         by_hand.append(tf.nn.softmax(logits).numpy().reshape(len(batch), 6, 10))
     np.testing.assert_allclose(per_path, np.concatenate(by_hand), rtol=1e-5, atol=1e-6)
     state.assign(start)

@@ -141,8 +141,9 @@ class RecurrentAttentionModel(RecurrentAttention):
         # (`FinalLocationStd` narrows it for the last epochs).
         if getattr(self, "_sampled_paths_std", None) != self.location_sampler.std:
             self._sampled_paths_std = self.location_sampler.std
-            # No AutoGraph: the rollout is plain Python (see CatchAgent.play).
-            @tf.function(reduce_retracing=True, autograph=False)
+            # No AutoGraph: the rollout is plain Python (see CatchAgent.play). Compiled by
+            # XLA, as training is: about 3x faster per path on a CPU than the plain graph.
+            @tf.function(reduce_retracing=True, autograph=False, jit_compile=True)
             def sampled_paths(batch, m):
                 tiled = ops.repeat(batch, m, axis=0)
                 logits = self.rollout(tiled, deterministic=False)["logits"][:, -1]
