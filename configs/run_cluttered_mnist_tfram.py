@@ -24,9 +24,15 @@ Left as ours: the retina's coarse scales average their pixels (tfRAM's resizing 
 second or fourth pixel and fills the image's outside with noise), and tfRAM's REINFORCE term
 for a ninth location that is never looked at is not taken. A sampled path costs about 1.8
 times one of `run_cluttered_mnist`, so its 160 million paths take 12-23 hours on a 2-core
-CPU: it trains across sessions, `python configs/run_cluttered_mnist_tfram.py --resume`
-continuing from the last completed epoch. After every epoch the history records the
-validation error of all three metrics (`validation_paths: 10`).
+CPU: it trains across sessions. The last epoch's checkpoint is committed in
+`models/run_cluttered_mnist_tfram/checkpoint/`; to continue it,
+
+    mkdir -p checkpoints/run_cluttered_mnist_tfram
+    cp -r models/run_cluttered_mnist_tfram/checkpoint checkpoints/run_cluttered_mnist_tfram/run0
+    python configs/run_cluttered_mnist_tfram.py --resume
+
+After every epoch the history records the validation error of all three metrics
+(`validation_paths: 10`).
 Run `python configs/run_cluttered_mnist_tfram.py --help` for the flags.
 """
 

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ram_keras.viz.figures import new_figure
 
@@ -291,6 +291,9 @@ def draw_validation_errors(results_list, x="epoch", labels=None, paths=None):
             axes.axhline(paper, linestyle=":", linewidth=1.5, color="black",
                          label=f"paper: {paper}% (test)")
     axes.set_yscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")  # 6, not 6 x 10^0
+    axes.yaxis.set_major_formatter(plain)
+    axes.yaxis.set_minor_formatter(plain)
     axes.set_xlabel(X_AXES[x][2], fontsize=14)
     axes.set_ylabel("validation error (%)", fontsize=14)
     axes.tick_params(labelsize=12)
