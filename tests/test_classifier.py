@@ -41,27 +41,30 @@ def test_rollout_shapes_clipping_and_log_probabilities():
         rtol=1e-5, atol=1e-5)
 
 
-def test_sampled_paths_and_their_monte_carlo_average():
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_sampled_paths_and_their_monte_carlo_average(jit_compile):
     model = small_classifier(location_std=0.5)
     images = images_of(3, 4)
     state = model.location_sampler.seed_generator.state
     start = state.numpy()
-    per_path = model.sample_path_probabilities(images, paths=6, batch_size=3)
+    per_path = model.sample_path_probabilities(images, paths=6, batch_size=3,
+                                               jit_compile=jit_compile)
     assert per_path.shape == (4, 6, 10)
     np.testing.assert_allclose(per_path.sum(-1), 1.0, rtol=1e-5)
     assert np.abs(per_path[:, 0] - per_path[:, 1]).max() > 1e-4  # the paths differ
     # The same draws again, by hand: each image repeated 6 times, rolled out sampled (compiled
-    # by XLA, as the method is: XLA draws its random numbers with its own algorithm).
+    # by XLA where the method is: XLA draws its random numbers with its own algorithm).
     state.assign(start)
     by_hand = []
-    final_logits = tf.function(lambda x: model.rollout(x)["logits"][:, -1], jit_compile=True,
-                               autograph=False)
+    final_logits = tf.function(lambda x: model.rollout(x)["logits"][:, -1],
+                               jit_compile=jit_compile, autograph=False)
     for batch in (images[:3], images[3:]):
         logits = final_logits(tf.constant(np.repeat(batch, 6, axis=0)))
         by_hand.append(tf.nn.softmax(logits).numpy().reshape(len(batch), 6, 10))
     np.testing.assert_allclose(per_path, np.concatenate(by_hand), rtol=1e-5, atol=1e-6)
     state.assign(start)
-    monte_carlo = model.predict_monte_carlo(images, samples=6, batch_size=3)
+    monte_carlo = model.predict_monte_carlo(images, samples=6, batch_size=3) if not jit_compile \
+        else model.sample_path_probabilities(images, 6, 3, jit_compile=True).mean(axis=1)
     np.testing.assert_allclose(monte_carlo, per_path.mean(axis=1), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError):
         model.predict_monte_carlo(images, samples=0)

@@ -15,6 +15,11 @@ from ram_keras.models.recurrent_attention import RecurrentAttention, check_loss_
 from ram_keras.validation import validate_images
 
 
+# Sampled paths from which on `sample_path_probabilities` compiles with XLA by default: about
+# what repays a compilation of several seconds at ~0.2 ms saved per path (cluttered 60x60).
+XLA_PATHS = 20000
+
+
 @keras.saving.register_keras_serializable(package="ram_keras")
 class RecurrentAttentionModel(RecurrentAttention):
     """The Recurrent Attention Model of Mnih et al. (2014) for classification.
@@ -123,13 +128,18 @@ class RecurrentAttentionModel(RecurrentAttention):
             x = validate_images(x, self.image_shape)
         return super().predict(x, *args, **kwargs)
 
-    def sample_path_probabilities(self, images, paths=10, batch_size=500):
+    def sample_path_probabilities(self, images, paths=10, batch_size=500, jit_compile=None):
         """Class probabilities of `paths` sampled glimpse paths per image.
 
         Args:
             images: `(N, height, width, channels)` float array in [0, 1].
             paths: int, sampled glimpse paths per image (M).
             batch_size: images per forward pass (each run M times).
+            jit_compile: compile the rollout with XLA, as training is (about 3x
+                faster per path on a CPU, after a compilation of seconds).
+                None: when the work repays the compilation (`XLA_PATHS` paths
+                or more) and the model's weights live on one device (XLA
+                cannot read a variable mirrored on several).
 
         Returns:
             numpy array `(N, paths, num_classes)`.
@@ -137,22 +147,27 @@ class RecurrentAttentionModel(RecurrentAttention):
         if isinstance(paths, bool) or not isinstance(paths, int) or paths < 1:
             raise ValueError(f"`paths` (samples) must be an int >= 1, got {paths!r}.")
         images = validate_images(images, self.image_shape)
+        if jit_compile is None:
+            jit_compile = (len(images) * paths >= XLA_PATHS
+                           and self.distribute_strategy.num_replicas_in_sync == 1)
         # The policy's std is a constant of the traced function: trace anew when it changed
         # (`FinalLocationStd` narrows it for the last epochs).
         if getattr(self, "_sampled_paths_std", None) != self.location_sampler.std:
             self._sampled_paths_std = self.location_sampler.std
-            # No AutoGraph: the rollout is plain Python (see CatchAgent.play). Compiled by
-            # XLA, as training is: about 3x faster per path on a CPU than the plain graph.
-            @tf.function(reduce_retracing=True, autograph=False, jit_compile=True)
+            self._sampled_paths_fns = {}
+        if jit_compile not in self._sampled_paths_fns:
+            # No AutoGraph: the rollout is plain Python (see CatchAgent.play).
+            @tf.function(reduce_retracing=True, autograph=False, jit_compile=bool(jit_compile))
             def sampled_paths(batch, m):
                 tiled = ops.repeat(batch, m, axis=0)
                 logits = self.rollout(tiled, deterministic=False)["logits"][:, -1]
                 probs = ops.softmax(ops.cast(logits, "float32"), axis=-1)
                 return ops.reshape(probs, (ops.shape(batch)[0], m, self.num_classes))
 
-            self._sampled_paths_fn = sampled_paths
+            self._sampled_paths_fns[jit_compile] = sampled_paths
+        function = self._sampled_paths_fns[jit_compile]
         outputs = [
-            ops.convert_to_numpy(self._sampled_paths_fn(
+            ops.convert_to_numpy(function(
                 ops.convert_to_tensor(images[start:start + batch_size], "float32"),
                 tf.constant(paths)))
             for start in range(0, len(images), batch_size)

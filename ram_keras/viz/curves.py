@@ -118,6 +118,20 @@ def _name(results, fallback):
     return str(config.get("name") or fallback)
 
 
+def _figure_for(results_list, labels, paths):
+    """The config names, the legend labels (the names, with the file's path from `paths`
+    where names repeat, unless `labels` are given), and a new figure, its axes and colours."""
+    names = [_name(r, f"results {i + 1}") for i, r in enumerate(results_list)]
+    if labels is None:
+        labels = [
+            f"{name} ({paths[i]})" if paths is not None and names.count(name) > 1 else name
+            for i, name in enumerate(names)
+        ]
+    figure = new_figure((960, 600))
+    axes = figure.add_axes((0.09, 0.11, 0.88, 0.8))
+    return names, labels, figure, axes, colormaps["tab10"].colors
+
+
 def draw_training_curves(results_list, metric="accuracy", labels=None, paths=None):
     """Training curves of one metric per epoch, from one or more results.
 
@@ -146,15 +160,7 @@ def draw_training_curves(results_list, metric="accuracy", labels=None, paths=Non
                for run in results["runs"] for key in keys):
         known = sorted({m for results in results_list for m in tracked_metrics(results)})
         raise ValueError(f"unknown metric {metric!r}; the results track: {', '.join(known)}")
-    names = [_name(r, f"results {i + 1}") for i, r in enumerate(results_list)]
-    if labels is None:
-        labels = [
-            f"{name} ({paths[i]})" if paths is not None and names.count(name) > 1 else name
-            for i, name in enumerate(names)
-        ]
-    figure = new_figure((960, 600))
-    axes = figure.add_axes((0.09, 0.11, 0.88, 0.8))
-    colours = colormaps["tab10"].colors
+    names, labels, figure, axes, colours = _figure_for(results_list, labels, paths)
     several = len(results_list) > 1
     accuracy = metric in ("accuracy", "val_accuracy", "test_accuracy")
     points = 0
@@ -265,15 +271,7 @@ def draw_validation_errors(results_list, x="epoch", labels=None, paths=None):
     if not any("val_accuracy" in run["history"] for results in results_list
                for run in results["runs"]):
         raise ValueError("no validation accuracy to draw (val_accuracy)")
-    names = [_name(r, f"results {i + 1}") for i, r in enumerate(results_list)]
-    if labels is None:
-        labels = [
-            f"{name} ({paths[i]})" if paths is not None and names.count(name) > 1 else name
-            for i, name in enumerate(names)
-        ]
-    figure = new_figure((960, 600))
-    axes = figure.add_axes((0.09, 0.11, 0.88, 0.8))
-    colours = colormaps["tab10"].colors
+    names, labels, figure, axes, colours = _figure_for(results_list, labels, paths)
     for i, results in enumerate(results_list):
         colour = colours[i % len(colours)]
         source = paths[i] if paths is not None else labels[i]
