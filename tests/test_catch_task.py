@@ -111,6 +111,7 @@ TINY_FLAGS = ["--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "16",
               "--validation-episodes", "20", "--test-episodes", "20", "--verbose", "0"]
 
 
+@pytest.mark.slow
 def test_catch_trains_under_the_mirrored_strategy_and_with_tensorboard(tmp_path, two_cpus,
                                                                      monkeypatch):
     from ram_keras.training.runner import main

@@ -181,6 +181,7 @@ def test_an_unwritable_out_folder_fails_in_one_line(tiny_config_path, tmp_path):
     assert_clean_failure(result, 1)
 
 
+@pytest.mark.slow
 def test_a_cluttered_task_trains_end_to_end_and_beats_chance(tmp_path):
     """run_cluttered_mnist with 4 glimpses and smaller networks, 300 steps of 64."""
     config = str(tmp_path / "run_small_clutter.py")
