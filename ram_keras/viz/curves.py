@@ -236,15 +236,12 @@ def x_values(results, epochs, x, path="results"):
     key, scale, _ = X_AXES[x]
     if key == "epoch":
         return np.asarray(epochs, dtype=float)
-    by_epoch = {}
-    for run in results["runs"]:
-        history = run["history"]
-        if key not in history:
-            raise ResultsFileError(f"{path}: its history has no {key!r}, so it cannot be "
-                                   f"drawn against {x}")
-        for epoch, value in zip(history["epoch"], history[key]):
-            by_epoch.setdefault(epoch, []).append(value)
-    return np.array([np.mean(by_epoch[e]) * scale for e in epochs])
+    if any(key not in run["history"] for run in results["runs"]):
+        raise ResultsFileError(f"{path}: its history has no {key!r}, so it cannot be "
+                               f"drawn against {x}")
+    known, means, _, _ = mean_and_std_per_epoch(results, key)
+    by_epoch = dict(zip(known, means))
+    return np.array([by_epoch[e] * scale for e in epochs])
 
 
 def draw_validation_errors(results_list, x="epoch", labels=None, paths=None):
