@@ -16,6 +16,10 @@ images (run_folder) is evaluated on the images it was trained with: the
 model file keeps where they are (`--data` / `--test-data` point elsewhere);
 with no test images the default split is the held-out validation images.
 
+MODEL may also be a training checkpoint, `checkpoints/<config>/run<K>/epoch<E>.weights.h5`
+(a run in progress or interrupted): the model is built from the settings of the checkpoint's
+`state.json`, so a long run can be tested at any epoch without stopping it.
+
 `--image FILE ...` (classification configs): each file is read as the
 training images were (converted to the model's channels, resized to its
 image size), and its predicted class (by name), the probability and a PNG of
@@ -154,19 +158,50 @@ def check_model_fits_config(model, metadata, config, model_path, task):
                           f"{config['name']}): " + "; ".join(differences))
 
 
+def model_of_checkpoint(path, state, config):
+    """`(model, metadata)` of a training checkpoint's weights file: the model built from the
+    checkpoint's own settings (a run in progress, or one interrupted; the config module may
+    have changed since), with the metadata its final model file would have."""
+    import keras
+
+    from ram_keras.saving import ModelFileError
+    from ram_keras.tasks import task_for
+
+    settings = state["settings"]
+    if settings.get("dataset") != config["dataset"] or "model" not in settings:
+        raise ModelFileError(f"{path} is a checkpoint of {settings.get('name')} "
+                             f"({settings.get('dataset')}), not of a {config['dataset']} config")
+    task = task_for(settings)
+    model = task.build_model(settings, seed=settings.get("seed"))
+    try:
+        model.load_weights(path)
+    except Exception as error:  # noqa: BLE001 - h5py and Keras raise many kinds
+        raise ModelFileError(f"cannot load the checkpoint {path}: {error}") from None
+    model.compile(optimizer=keras.optimizers.Adam())  # as load_model leaves a model
+    print(f"[evaluate] {path}: the checkpoint of epoch {state['epoch']} of "
+          f"{settings.get('epochs')} ({settings.get('name')})", file=sys.stderr)
+    return model, task.metadata(settings, settings.get("seed"))
+
+
 def main(argv=None):
     """`evaluate.py`: returns the report dict (also printed)."""
     args = parse_args(argv)
     from ram_keras.saving import ModelFileError, load_model, read_model_file_info
     from ram_keras.tasks import task_for
+    from ram_keras.training.checkpoints import CheckpointError, checkpoint_of_weights
     from ram_keras.training.configs import ConfigError, read_config_module
 
     try:
         config = read_config_module(args.config)
         task = task_for(config)
         check_flags_fit_task(args, task.name)
-        model = load_model(args.model)
-        metadata = {} if args.model.endswith(".keras") else read_model_file_info(args.model).metadata
+        checkpoint = checkpoint_of_weights(args.model)
+        if checkpoint is not None:  # a run's checkpoint: its own settings build the model
+            model, metadata = model_of_checkpoint(args.model, checkpoint, config)
+        else:
+            model = load_model(args.model)
+            metadata = ({} if args.model.endswith(".keras")
+                        else read_model_file_info(args.model).metadata)
         # A model of your own images brings where they are; the config module cannot know.
         config = task.config_for_model(config, metadata, args)
         if not args.image:  # single files need the model, not the config's data
@@ -174,7 +209,7 @@ def main(argv=None):
         check_model_fits_config(model, metadata, config, args.model, task)
         report = (task.classify_files(model, config, metadata, args) if args.image
                   else task.evaluate(model, config, args))
-    except (ConfigError, ModelFileError) as error:
+    except (ConfigError, ModelFileError, CheckpointError) as error:
         sys.exit(f"error: {error}")
     except OSError as error:
         sys.exit(cli.os_error_message(error))

@@ -156,7 +156,7 @@ def test_every_save_path_keeps_the_trained_agent(tmp_path):
     keras.utils.set_random_seed(2)
     trained = CatchAgent(screen_size=8, glimpse_size=2, seed=3, **SMALL)
     assert_config_roundtrip(trained)
-    trained.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=False)
+    trained.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
     trained.fit(tf.data.Dataset.from_tensors(game_keys(9, 0, 32)).repeat(3), verbose=0)
     keys = game_keys(8, 0, 50)
     want = rollout(trained, keys, deterministic=True)

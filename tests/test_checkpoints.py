@@ -84,6 +84,14 @@ def test_checkpoint_errors_name_the_problem(tmp_path):
     with pytest.raises(CheckpointError, match="epochs 10 there, 20 now"):
         checkpoints.check_checkpoint_settings(
             {"settings": {"epochs": 10}}, {"epochs": 20}, str(tmp_path))
+    # Steps per call change the speed, not the training: a run resumes across them.
+    checkpoints.check_checkpoint_settings(
+        {"settings": {"epochs": 10, "steps_per_execution": 23}},
+        {"epochs": 10, "steps_per_execution": 67}, str(tmp_path))
+    with pytest.raises(CheckpointError, match="batch_size 32 there, 64 now"):
+        checkpoints.check_checkpoint_settings(
+            {"settings": {"batch_size": 32, "steps_per_execution": 23}},
+            {"batch_size": 64, "steps_per_execution": 67}, str(tmp_path))
 
 
 def test_lock_is_exclusive_and_released(tmp_path):

@@ -92,6 +92,33 @@ def test_image_files_get_a_class_a_probability_and_a_picture(tiny_run, tiny_conf
     assert "cannot read" in missing.stderr and "none.png" in missing.stderr
 
 
+def test_a_training_checkpoint_is_evaluated_with_its_own_settings(tiny_run, tiny_config_path,
+                                                                 tmp_path):
+    """A run's checkpoint (weights with optimizer state, state.json beside it naming them)
+    evaluates as the model it holds, built from the checkpoint's settings."""
+    model = tiny_run.model()
+    folder = tmp_path / "checkpoints" / "run_tiny" / "run0"
+    folder.mkdir(parents=True)
+    model.save_weights(str(folder / "epoch0003.weights.h5"))
+    settings = tiny_run.results["config"]
+    (folder / "state.json").write_text(json.dumps(
+        {"format": 1, "epoch": 3, "weights": "epoch0003.weights.h5", "settings": settings}))
+    result = run_main("evaluate", tiny_config_path, str(folder / "epoch0003.weights.h5"),
+                      "--paths", "0", "--samples", "0", "--json")
+    assert result.code == 0, result.stderr
+    assert "checkpoint of epoch 3 of 3 (run_tiny)" in result.stderr
+    _, (x_test, y_test) = load_mnist()
+    want = evaluate_classifier(model, x_test, y_test, paths=0)["accuracy"]
+    assert json.loads(result.stdout)["test_accuracy"] == want
+    # A checkpoint of another task is refused in one line.
+    (folder / "state.json").write_text(json.dumps(
+        {"format": 1, "epoch": 3, "weights": "epoch0003.weights.h5",
+         "settings": dict(settings, dataset="catch", name="run_catch")}))
+    refused = run_main("evaluate", tiny_config_path, str(folder / "epoch0003.weights.h5"))
+    assert_clean_failure(refused, 1)
+    assert "checkpoint of run_catch (catch), not of a mnist config" in refused.stderr
+
+
 @pytest.mark.parametrize("argv,message", [
     (["run_nonexistent", "m.weights.h5"], "Unknown config 'run_nonexistent'.*run_mnist"),
     (["run_mnist", "missing.weights.h5"], "not found"),

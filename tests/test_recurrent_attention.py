@@ -58,7 +58,8 @@ def weights_after_steps(model_kwargs, steps=3, **loss_weights):
     keras.utils.set_random_seed(0)
     model = small_classifier(**model_kwargs, **loss_weights)
     # A tiny epsilon: Adam's update is then (almost exactly) invariant to a gradient's scale.
-    model.compile(optimizer=keras.optimizers.Adam(1e-2, epsilon=1e-12), jit_compile=False)
+    # Eagerly: three steps run faster than tracing the training function would take.
+    model.compile(optimizer=keras.optimizers.Adam(1e-2, epsilon=1e-12), run_eagerly=True)
     rng = np.random.default_rng(1)
     images = rng.random((32, 12, 12, 1)).astype(np.float32)
     labels = rng.integers(0, 10, 32)

@@ -153,13 +153,34 @@ def read_checkpoint(folder, epoch=None):
     raise CheckpointError(f"{folder} holds no checkpoint of epoch {epoch}")
 
 
+# Settings that change how fast training runs, not what it computes: a run resumes across them
+# (steps per call of the compiled function: tests/test_runner.py checks that the weights and
+# history are those of one step per call).
+SPEED_SETTINGS = ("steps_per_execution",)
+
+
+def checkpoint_of_weights(path):
+    """The state of the checkpoint whose weights file is `path` (`.../run<K>/epoch<E>.weights.h5`
+    with the `state.json` or `previous.json` naming it beside it), or None when `path` is
+    not a checkpoint's. Its `settings` are the run's config, model settings included."""
+    folder = os.path.dirname(os.path.abspath(path))
+    for name in (STATE_FILE, PREVIOUS_STATE_FILE):
+        state_path = os.path.join(folder, name)
+        if os.path.isfile(state_path):
+            state = _read_state(state_path)
+            if state.get("weights") == os.path.basename(path):
+                return state
+    return None
+
+
 def check_checkpoint_settings(state, settings, folder):
-    """Raises CheckpointError if the checkpoint was made by a different command."""
+    """Raises CheckpointError if the checkpoint was made by a different command (one that
+    differs in more than `SPEED_SETTINGS`)."""
     saved = state.get("settings", {})
     changed = [
         f"{key} {saved.get(key)!r} there, {value!r} now"
         for key, value in settings.items()
-        if saved.get(key) != value
+        if saved.get(key) != value and key not in SPEED_SETTINGS
     ]
     if changed:
         raise CheckpointError(
