@@ -31,6 +31,11 @@ CPU: it trains across sessions. The last epoch's checkpoint is committed in
     cp -r models/run_cluttered_mnist_tfram/checkpoint checkpoints/run_cluttered_mnist_tfram/run0
     python configs/run_cluttered_mnist_tfram.py --resume
 
+To test a checkpoint on the test set without stopping the run, give evaluate.py its weights
+file (`epochNNNN.weights.h5` in `checkpoints/run_cluttered_mnist_tfram/run0/`):
+
+    python evaluate.py run_cluttered_mnist_tfram WEIGHTS_FILE
+
 After every epoch the history records the validation error of all three metrics
 (`validation_paths: 10`).
 Run `python configs/run_cluttered_mnist_tfram.py --help` for the flags.
