@@ -13,7 +13,8 @@ sys.path.insert(0, REPO)
 
 
 def training_setup(config_name, batch_size=None, jit=None, strategy=None, changes=None,
-                   total_steps=None, with_data=False, limit=None, steps_per_execution=1):
+                   total_steps=None, with_data=False, limit=None, steps_per_execution=1,
+                   seed=0):
     """`(config, model, dataset)`: a compiled model and its endless training stream.
 
     As `ram_keras.training.runner` makes them (same task data, pipeline,
@@ -21,8 +22,9 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     `model` entry is merged into the model's), the batch size and XLA if
     given, and the learning-rate schedule spanning `total_steps` updates
     (default: the config's epochs); `steps_per_execution` training steps per
-    call of the compiled function (Keras's `compile` argument). With
-    `with_data`, the task's data too.
+    call of the compiled function (Keras's `compile` argument); `seed` seeds
+    the model's weights and draws and the training stream. With `with_data`,
+    the task's data too.
     """
     from ram_keras.tasks import task_for
     from ram_keras.tasks import load_config
@@ -43,10 +45,11 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     flags = types.SimpleNamespace(limit=limit, eval_limit=None)
     data = task.load_data(config, flags)
     steps = task.steps_per_epoch(config, data)
-    dataset = task.training_data(dict(config, epochs=10**6), data, seed=0, first_epoch=0)
+    dataset = task.training_data(dict(config, epochs=10**6), data, seed=seed,
+                                 first_epoch=0)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        model = task.build_model(config, seed=0)
+        model = task.build_model(config, seed=seed)
         model.compile(optimizer=make_optimizer(config, total_steps or steps * config["epochs"],
                                                steps),
                       jit_compile=jit, steps_per_execution=steps_per_execution)

@@ -133,14 +133,54 @@ def test_save_weights_and_load_weights_keep_the_trained_weights(fitted, tmp_path
 
 def test_config_roundtrip():
     assert_config_roundtrip(small_classifier(first_location="random", paths_per_input=2,
-                                             baseline="leave_one_out", reinforce_to_core=True))
+                                             baseline="leave_one_out", reinforce_to_core=True,
+                                             classify_every_glimpse=True,
+                                             reward="log_probability"))
+
+
+def _log_softmax(logits):
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def test_classify_every_glimpse_averages_the_cross_entropy_of_every_glimpse():
+    images, labels = images_of(7, 6), np.array([0, 1, 2, 3, 4, 5])
+    last, every = small_classifier(), small_classifier(classify_every_glimpse=True)
+    every.set_weights(last.get_weights())
+    outputs = last.rollout(images, deterministic=True)
+    logits = outputs["logits"].numpy()  # (batch, glimpses, classes)
+    picked = _log_softmax(logits)[np.arange(6), :, labels]  # (batch, glimpses)
+    np.testing.assert_allclose(last.compute_loss_terms(labels, outputs)["classification_loss"],
+                               -picked[:, -1].mean(), rtol=1e-5)
+    np.testing.assert_allclose(every.compute_loss_terms(labels, outputs)["classification_loss"],
+                               -picked.mean(), rtol=1e-5)
+    assert abs(picked.mean() - picked[:, -1].mean()) > 1e-4  # the two differ here
+
+
+def test_log_probability_reward_drives_reinforce_and_the_baseline():
+    model = small_classifier(reward="log_probability")
+    images, labels = images_of(8, 6), np.array([3, 1, 4, 1, 5, 9])
+    outputs = model.rollout(images, deterministic=False)
+    terms = model.compute_loss_terms(labels, outputs)
+    logits = outputs["logits"].numpy()[:, -1]
+    rewards = _log_softmax(logits)[np.arange(6), labels]
+    np.testing.assert_allclose(terms["reward"], rewards, rtol=1e-5)
+    np.testing.assert_array_equal(terms["accuracy"], logits.argmax(axis=-1) == labels)
+    baselines = outputs["baselines"].numpy()[:, :-1]
+    log_probs = outputs["location_log_probs"].numpy()
+    np.testing.assert_allclose(
+        terms["reinforce_loss"],
+        np.mean(np.sum(-log_probs * (rewards[:, None] - baselines), axis=1)), rtol=1e-4)
+    np.testing.assert_allclose(terms["baseline_loss"],
+                               np.mean((rewards[:, None] - baselines) ** 2), rtol=1e-4)
 
 
 @pytest.mark.parametrize(
     "kwargs",
     [{"image_shape": (12, 12)}, {"num_glimpses": 0}, {"reinforce_weight": -1.0},
      {"classification_weight": -2.0}, {"glimpse_size": 8, "num_scales": 3},
-     {"glimpse_size": 13}, {"paths_per_input": 0}, {"baseline": "mean"}],
+     {"glimpse_size": 13}, {"paths_per_input": 0}, {"baseline": "mean"},
+     {"reward": "accuracy"}, {"classify_every_glimpse": 1}],
 )
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):

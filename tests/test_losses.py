@@ -10,6 +10,7 @@ from ram_keras.losses import (
     classification_reward,
     cross_entropy_loss,
     leave_one_out_baseline,
+    log_probability_reward,
     reinforce_loss,
 )
 
@@ -28,6 +29,20 @@ def test_reward_is_one_for_correct_final_prediction():
     logits = np.array([[0.1, 2.0, 0.0], [3.0, 0.0, 1.0], [0.0, 0.0, 5.0]], np.float32)
     labels = np.array([1, 2, 2])
     np.testing.assert_array_equal(classification_reward(labels, logits).numpy(), [1.0, 0.0, 1.0])
+
+
+def test_log_probability_reward_is_the_true_class_log_softmax():
+    logits = np.array([[0.1, 2.0, 0.0], [3.0, 0.0, 1.0], [0.0, 0.0, 5.0]], np.float32)
+    labels = np.array([1, 2, 2])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(log_probability_reward(labels, logits).numpy(),
+                               log_softmax[np.arange(3), labels], rtol=1e-6)
+    # A constant of the loss: no gradient reaches the logits through it.
+    variable = tf.Variable(logits)
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(log_probability_reward(labels, variable))
+    assert tape.gradient(total, variable) is None
 
 
 def test_reinforce_loss_matches_numpy():

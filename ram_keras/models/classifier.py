@@ -9,6 +9,7 @@ from ram_keras.losses import (
     baseline_loss,
     classification_reward,
     cross_entropy_loss,
+    log_probability_reward,
     reinforce_loss,
 )
 from ram_keras.models.recurrent_attention import RecurrentAttention, check_loss_weights
@@ -18,6 +19,9 @@ from ram_keras.validation import validate_images
 # Sampled paths from which on `sample_path_probabilities` compiles with XLA by default: about
 # what repays a compilation of several seconds at ~0.2 ms saved per path (cluttered 60x60).
 XLA_PATHS = 20000
+# What a sampled path earns (`reward`): 1 for a right final prediction (the paper's), or the
+# log-probability the final prediction gives the true class.
+REWARDS = {"correct": classification_reward, "log_probability": log_probability_reward}
 
 
 @keras.saving.register_keras_serializable(package="ram_keras")
@@ -35,7 +39,11 @@ class RecurrentAttentionModel(RecurrentAttention):
         `classification_weight * cross_entropy(final logits)
          + reinforce_weight * REINFORCE(reward - baseline)
          + baseline_weight * (reward - baseline)^2`,
-    with reward 1 when the last-step prediction is right. Gradients reach:
+    with reward 1 when the last-step prediction is right (`reward="correct"`, the
+    paper's) or the log-probability it gives the true class
+    (`reward="log_probability"`); with `classify_every_glimpse` the
+    cross-entropy is the mean over the logits of every glimpse, not only the
+    last (the prediction stays the last glimpse's). Gradients reach:
     cross-entropy -> action head, core, glimpse network; REINFORCE -> location
     policy only; baseline error -> baseline head only (unless
     `reinforce_to_core`; see `RecurrentAttention` for what the weights do).
@@ -50,6 +58,10 @@ class RecurrentAttentionModel(RecurrentAttention):
         num_classes: int, number of classes.
         num_glimpses: int, glimpses per image.
         classification_weight: float >= 0, weight of the cross-entropy.
+        classify_every_glimpse: bool, the cross-entropy of every glimpse's
+            logits (their mean) instead of the last one's only.
+        reward: `"correct"` (1 or 0) or `"log_probability"` (log p(true class)
+            of the final prediction), what REINFORCE and the baseline see.
         **kwargs: the glimpse step, the baseline and the other loss weights
             (`RecurrentAttention`): `glimpse_size=8`, `num_scales=1`,
             `scale=2`, `what_units=128`, `where_units=128`,
@@ -64,8 +76,15 @@ class RecurrentAttentionModel(RecurrentAttention):
     VALIDATION_METRIC_NAMES = ("classification_loss", "accuracy")
 
     def __init__(self, image_shape=(28, 28, 1), num_classes=10, num_glimpses=6,
-                 classification_weight=1.0, **kwargs):
+                 classification_weight=1.0, classify_every_glimpse=False, reward="correct",
+                 **kwargs):
         check_loss_weights("RecurrentAttentionModel", classification_weight=classification_weight)
+        if reward not in REWARDS:
+            raise ValueError(f"RecurrentAttentionModel: `reward` must be one of {tuple(REWARDS)}, "
+                             f"got {reward!r}.")
+        if not isinstance(classify_every_glimpse, bool):
+            raise ValueError("RecurrentAttentionModel: `classify_every_glimpse` must be a bool, "
+                             f"got {classify_every_glimpse!r}.")
         if isinstance(num_glimpses, bool) or not isinstance(num_glimpses, int) or num_glimpses < 1:
             raise ValueError("RecurrentAttentionModel: `num_glimpses` must be a positive int, "
                              f"got {num_glimpses!r}.")
@@ -75,6 +94,8 @@ class RecurrentAttentionModel(RecurrentAttention):
         self.num_classes = num_classes
         self.num_glimpses = num_glimpses
         self.classification_weight = float(classification_weight)
+        self.classify_every_glimpse = classify_every_glimpse
+        self.reward = reward
         self.build()
 
     # ------------------------------------------------------------------ episode
@@ -94,16 +115,23 @@ class RecurrentAttentionModel(RecurrentAttention):
 
     # ------------------------------------------------------------------- losses
     def compute_loss_terms(self, labels, outputs, group_size=1, sample_weight=None):
-        """The hybrid loss and its terms (scalars), with the rewards as `accuracy` and `reward`.
+        """The hybrid loss and its terms (scalars), with `accuracy` (0 or 1) and `reward` per path.
 
         With `sample_weight` `(batch,)` every term is the weighted batch mean
         (`ram_keras.losses`); the rewards stay per example.
         """
         final_logits = outputs["logits"][:, -1]
-        rewards = classification_reward(labels, final_logits)
+        correct = classification_reward(labels, final_logits)
+        rewards = REWARDS[self.reward](labels, final_logits)
         learned = outputs["baselines"][:, :-1]  # b_{t-1}, read before the location l_t
+        if self.classify_every_glimpse:
+            classification = ops.mean(ops.stack([
+                cross_entropy_loss(labels, outputs["logits"][:, t], sample_weight)
+                for t in range(self.num_glimpses)]))
+        else:
+            classification = cross_entropy_loss(labels, final_logits, sample_weight)
         terms = {
-            "classification_loss": cross_entropy_loss(labels, final_logits, sample_weight),
+            "classification_loss": classification,
             "reinforce_loss": reinforce_loss(
                 outputs["location_log_probs"], rewards,
                 self.reinforce_baselines(rewards, learned, group_size), sample_weight),
@@ -112,8 +140,8 @@ class RecurrentAttentionModel(RecurrentAttention):
         terms["loss"] = (self.classification_weight * terms["classification_loss"]
                          + self.reinforce_weight * terms["reinforce_loss"]
                          + self.baseline_weight * terms["baseline_loss"])
-        # Reward and accuracy coincide: both judge the final prediction of each path.
-        terms["accuracy"] = terms["reward"] = rewards
+        # The accuracy judges the final prediction of each path; the reward is what it earned.
+        terms["accuracy"], terms["reward"] = correct, rewards
         return terms
 
     # ---------------------------------------------------------------- inference
@@ -183,5 +211,7 @@ class RecurrentAttentionModel(RecurrentAttention):
         config = super().get_config()
         config.update({"image_shape": list(self.image_shape), "num_classes": self.num_classes,
                        "num_glimpses": self.num_glimpses,
-                       "classification_weight": self.classification_weight})
+                       "classification_weight": self.classification_weight,
+                       "classify_every_glimpse": self.classify_every_glimpse,
+                       "reward": self.reward})
         return config

@@ -19,7 +19,7 @@ Settings every config has:
 
 and optional ones for every task: `learning_rate_schedule` (`cosine`, the
 default, `constant` or `staircase`) with `final_learning_rate_fraction`,
-`staircase_decay_rate`, `staircase_steps`; `gradient_clip_norm` (global norm);
+`staircase_decay_rate`, `staircase_epochs`; `gradient_clip_norm` (global norm);
 `weight_averaging` (momentum in (0, 1) of a moving average of the weights that is
 validated and saved instead of the last weights, `ram_keras.training.averaging`);
 `final_location_std` with `final_location_std_epochs` (the last epochs train with a
