@@ -21,8 +21,10 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     optimizer), with `changes` applied to the config (a dict of settings whose
     `model` entry is merged into the model's), the batch size and XLA if
     given, and the learning-rate schedule spanning `total_steps` updates
-    (default: the config's epochs); `steps_per_execution` training steps per
-    call of the compiled function (Keras's `compile` argument); `seed` seeds
+    (default: the config's epochs) as it spans the config's epochs (a cosine
+    over all of them; a staircase stepping down as many times as in the
+    config's run); `steps_per_execution` training steps per call of the
+    compiled function (Keras's `compile` argument); `seed` seeds
     the model's weights and draws and the training stream. With `with_data`,
     the task's data too.
     """
@@ -50,8 +52,11 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = task.build_model(config, seed=seed)
-        model.compile(optimizer=make_optimizer(config, total_steps or steps * config["epochs"],
-                                               steps),
+        # A staircase decays every so many epochs: with `total_steps` given, epochs of
+        # `total_steps / epochs` steps, so that the schedule has the shape of the config's run.
+        model.compile(optimizer=make_optimizer(
+                          config, total_steps or steps * config["epochs"],
+                          steps if total_steps is None else total_steps / config["epochs"]),
                       jit_compile=jit, steps_per_execution=steps_per_execution)
         model.optimizer.build(model.trainable_variables)
     return (config, model, dataset, data) if with_data else (config, model, dataset)

@@ -17,8 +17,10 @@ else every one of the first group. The study:
    `budget / cost` steps: the same wall-clock budget at the calibrated speed,
    so that what else the machine does while it trains (this machine's speed
    varies 2x) changes its wall time but not its share of compute. Its
-   learning-rate schedule spans those steps. Every 1/20 of them the
-   deterministic validation accuracy on 2,000 validation images is recorded.
+   learning-rate schedule spans those steps as it spans the config's epochs (a
+   staircase steps down as many times as in the config's whole run). Every
+   1/20 of them the deterministic validation accuracy on 2,000 validation
+   images is recorded.
    A config's `final_location_std` phase takes the same share of the steps as
    of its epochs.
 3. **Judging.** At the end, on all the validation images: the error with the
