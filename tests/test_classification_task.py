@@ -239,6 +239,21 @@ def test_the_first_location_flag_sets_the_models_first_glimpse():
         runner.parse_args(config, task, ["--first-location", "corner"])
 
 
+def test_the_reward_and_classify_every_glimpse_flags_set_the_models_loss():
+    from ram_keras.training import runner
+
+    task = ClassificationTask()
+    config = read_config_module("run_mnist_fast")
+    for argv, reward, every in (([], "correct", False),
+                                (["--reward", "log_probability"], "log_probability", False),
+                                (["--classify-every-glimpse"], "correct", True)):
+        changed = runner.apply_flags(config, runner.parse_args(config, task, argv), task)
+        model = task.build_model(changed, seed=0)
+        assert (model.reward, model.classify_every_glimpse) == (reward, every)
+    with pytest.raises(SystemExit):
+        runner.parse_args(config, task, ["--reward", "accuracy"])
+
+
 def test_a_users_model_file_keeps_the_split_it_was_validated_on():
     """Without validation settings in the config, the model file records the defaults used,
     so that evaluate.py (which checks them) splits the images the same way."""

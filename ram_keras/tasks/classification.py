@@ -49,6 +49,7 @@ from ram_keras.data import fashion_mnist, folders
 from ram_keras.data.canvases import CLUTTER_STYLES
 from ram_keras.layers.glimpse_step import FIRST_LOCATIONS
 from ram_keras.models import RecurrentAttentionModel
+from ram_keras.models.classifier import REWARDS
 from ram_keras.tasks.base import Task, pictures_folder
 from ram_keras.training import cli
 from ram_keras.training.configs import (
@@ -347,6 +348,14 @@ class ClassificationTask(Task):
                                  "deterministic policy looks at the centre) or centre "
                                  "(default: the config's, "
                                  f"{config['model'].get('first_location', 'policy')})")
+        parser.add_argument("--reward", choices=tuple(REWARDS), default=None,
+                            help="what a sampled path earns for REINFORCE: correct (1 for a "
+                                 "right final prediction, else 0) or log_probability (the log-"
+                                 "probability of the true class) (default: the config's, "
+                                 f"{config['model'].get('reward', 'correct')})")
+        parser.add_argument("--classify-every-glimpse", action="store_true", default=None,
+                            help="train the classifier on every glimpse's prediction (the mean "
+                                 "of their cross-entropies), not only the last one's")
         parser.add_argument("--random-glimpses", action="store_true",
                             help="ablation: uniformly random glimpse locations instead of the "
                                  "learned policy")
@@ -393,6 +402,10 @@ class ClassificationTask(Task):
             model["location_std"] = args.location_std
         if getattr(args, "first_location", None) is not None:
             model["first_location"] = args.first_location
+        if getattr(args, "reward", None) is not None:
+            model["reward"] = args.reward
+        if getattr(args, "classify_every_glimpse", None):
+            model["classify_every_glimpse"] = True
         if getattr(args, "random_glimpses", False):
             model["location_policy"] = "random"
         config = dict(config, model=model)
