@@ -268,7 +268,6 @@ def main(argv=None):
         calibration.update(calibrate(args.config, missing, args.calibration_steps))
         write_json(calibration_path, {"seconds_per_step": calibration,
                                       "calibration_steps": args.calibration_steps, **machine()})
-    reports = []
     for seed in args.seeds:  # every candidate once before any of them a second time
         for name, changes in candidates.items():
             path = report_path(out, name, seed)
@@ -283,8 +282,7 @@ def main(argv=None):
                                 "--out", out, "--train-one", name, "--steps", str(steps),
                                 "--seeds", str(seed)], check=True)
             with open(path) as f:
-                reports.append(json.load(f))
-            final = reports[-1]["final"]
+                final = json.load(f)["final"]
             print(f"{name:20s} seed {seed}: validation error "
                   f"{final['validation_error_percent']:.2f}% deterministic, "
                   f"{final['validation_error_percent_single_path']:.2f}% single path, "

@@ -26,6 +26,15 @@ def weighted_batch_mean(values, sample_weight=None):
     return ops.mean(values * ops.cast(sample_weight, values.dtype))
 
 
+def true_class_log_probability(labels, logits):
+    """`(batch,)`: `log softmax(logits_n)[labels_n]`, the log-probability of the true class."""
+    log_probs = ops.log_softmax(logits, axis=-1)
+    picked = ops.take_along_axis(
+        log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1), axis=-1
+    )
+    return picked[:, 0]
+
+
 def cross_entropy_loss(labels, logits, sample_weight=None):
     """Mean softmax cross-entropy of the final prediction.
 
@@ -37,11 +46,7 @@ def cross_entropy_loss(labels, logits, sample_weight=None):
     Returns:
         Scalar: `mean_n w_n [logsumexp(logits_n) - logits_n[labels_n]]`.
     """
-    log_probs = ops.log_softmax(logits, axis=-1)
-    picked = ops.take_along_axis(
-        log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1), axis=-1
-    )
-    return weighted_batch_mean(-picked[:, 0], sample_weight)
+    return weighted_batch_mean(-true_class_log_probability(labels, logits), sample_weight)
 
 
 def classification_reward(labels, logits):
@@ -57,11 +62,7 @@ def log_probability_reward(labels, logits):
     right class more likely earns more even where the argmax does not change.
     A constant of the loss (`stop_gradient`), as every REINFORCE reward is.
     """
-    log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-    picked = ops.take_along_axis(
-        log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1), axis=-1
-    )
-    return ops.stop_gradient(picked[:, 0])
+    return ops.stop_gradient(true_class_log_probability(labels, ops.cast(logits, "float32")))
 
 
 def reinforce_loss(log_probs, rewards, baselines, sample_weight=None):
