@@ -11,8 +11,15 @@ tfRAM's recipe with one of its parts removed at a time, and two additions),
 else every one of the first group. The study:
 
 1. **Calibration.** Each candidate's training step (`model.fit` on the real
-   pipeline, XLA as configured) is timed after compilation, twice, interleaved
-   with the others, in one process; the faster of the two is its cost per step.
+   pipeline, XLA as configured) is timed after compilation against a reference
+   candidate's in alternating rounds (reference, candidate; candidate,
+   reference; ...), in one process: its cost per step is the median over
+   rounds of its time over the reference's, times the reference's cost. This
+   machine switches between two speeds about 2x apart for minutes at a time;
+   a ratio timed within seconds cancels it, where absolute timings did not
+   (one study's calibration gave the same computation 49 and 86 ms per step).
+   The reference is the calibration file's (the first candidate calibrated in
+   that folder), so candidates calibrated in later calls get the same scale.
 2. **Training.** Each candidate then trains, in a fresh process, for
    `budget / cost` steps: the same wall-clock budget at the calibrated speed,
    so that what else the machine does while it trains (this machine's speed
@@ -46,7 +53,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import REPO, machine, named_changes, training_setup, write_json  # noqa: E402
+from common import (REPO, alternating_rounds, machine, named_changes,  # noqa: E402
+                    training_setup, write_json)
 
 # Hypotheses from the best public port (slundqui/tfRAM) and the literature: each
 # changes the committed config in one respect.
@@ -97,21 +105,54 @@ def apply_changes(config, changes):
     return changed
 
 
-def calibrate(config_name, candidates, steps, repeats=2):
-    """Seconds per training step of each candidate: the fastest of `repeats` interleaved timings."""
-    import keras
+def calibrate(config_name, candidates, steps, rounds=4, reference=None):
+    """Seconds per training step of each of `candidates` (`{name: changes}`), as ratios to
+    a reference's.
 
-    costs = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, changes in candidates.items():
-            config, model, dataset = training_setup(config_name, changes=changes)
-            model.fit(dataset, steps_per_epoch=10, epochs=1, verbose=0)  # compile, warm up
-            start = time.perf_counter()
-            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-            costs[name].append((time.perf_counter() - start) / steps)
-            print(f"calibration {name:20s} {1000 * costs[name][-1]:7.2f} ms/step", flush=True)
-            keras.backend.clear_session()
-    return {name: min(times) for name, times in costs.items()}
+    `reference` is `(name, changes, seconds_per_step)` of a candidate calibrated
+    before, or None: then the first of `candidates` is the reference and its
+    cost is the fastest of its timed rounds. Each other candidate is timed in
+    `rounds` alternating rounds against the reference (`common.alternating_rounds`:
+    `steps` steps each, the steady rate after the first call); its cost is the
+    median of its per-round ratios to the reference, times the reference's
+    cost. Returns `({name: seconds per step}, {name: ratio to the reference},
+    reference name)`.
+    """
+    import gc
+    import statistics
+
+    names = list(candidates)
+    if reference is None:
+        reference = (names[0], candidates[names[0]], None)
+    reference_name, reference_changes, reference_seconds = reference
+
+    def warmed(changes):
+        config, model, dataset = training_setup(config_name, changes=changes)
+        model.fit(dataset, steps_per_epoch=10, epochs=1, verbose=0)  # compile, warm up
+        return model, dataset, steps
+
+    timed = {reference_name: warmed(reference_changes)}
+    ratios = {reference_name: 1.0}
+    reference_ms = []
+    for name in names:
+        if name == reference_name:
+            continue
+        pair = {reference_name: timed[reference_name], name: warmed(candidates[name])}
+        ms_per_step = alternating_rounds(pair, rounds)
+        reference_ms += ms_per_step[reference_name]
+        ratios[name] = statistics.median(
+            c / r for c, r in zip(ms_per_step[name], ms_per_step[reference_name]))
+        print(f"calibration {name:24s} {ratios[name]:.3f} x {reference_name}", flush=True)
+        del pair
+        gc.collect()
+    if reference_seconds is None:
+        if not reference_ms:  # the reference alone
+            reference_ms = alternating_rounds({reference_name: timed[reference_name]},
+                                              rounds)[reference_name]
+        reference_seconds = min(reference_ms) / 1000
+    seconds = {name: ratio * reference_seconds for name, ratio in ratios.items()
+               if name in candidates}
+    return seconds, {name: ratios[name] for name in seconds}, reference_name
 
 
 def report_path(out, name, seed):
@@ -259,15 +300,31 @@ def main(argv=None):
         return None
 
     calibration_path = os.path.join(out, "calibration.json")
-    calibration = {}
+    stored = {"seconds_per_step": {}}
     if os.path.exists(calibration_path):
         with open(calibration_path) as f:
-            calibration = json.load(f)["seconds_per_step"]
+            stored = json.load(f)
+    calibration = stored["seconds_per_step"]
     missing = {n: c for n, c in candidates.items() if n not in calibration}
     if missing:
-        calibration.update(calibrate(args.config, missing, args.calibration_steps))
-        write_json(calibration_path, {"seconds_per_step": calibration,
-                                      "calibration_steps": args.calibration_steps, **machine()})
+        # The folder's reference; a file from before references were kept: the first
+        # calibrated candidate of this call (its recorded cost sets the scale).
+        reference_name = stored.get("reference") or next(
+            (n for n in candidates if n in calibration), None)
+        reference = None
+        if reference_name is not None:
+            known = {**CANDIDATES, **candidates}
+            if reference_name not in known:
+                parser.error(f"{calibration_path} is calibrated against {reference_name!r}, "
+                             "which is not a known candidate: give it with --extra")
+            reference = (reference_name, known[reference_name], calibration[reference_name])
+        seconds, ratios, reference_name = calibrate(args.config, missing,
+                                                    args.calibration_steps, reference=reference)
+        calibration.update(seconds)
+        write_json(calibration_path, {
+            **stored, "reference": reference_name, "seconds_per_step": calibration,
+            "ratio_to_reference": {**stored.get("ratio_to_reference", {}), **ratios},
+            "calibration_steps": args.calibration_steps, **machine()})
     for seed in args.seeds:  # every candidate once before any of them a second time
         for name, changes in candidates.items():
             path = report_path(out, name, seed)
