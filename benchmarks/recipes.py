@@ -53,7 +53,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (REPO, alternating_rounds, machine, named_changes,  # noqa: E402
@@ -99,13 +98,6 @@ DEFAULT_CANDIDATES = {
 }
 CURVE_POINTS = 20
 CURVE_IMAGES = 2000
-
-
-def apply_changes(config, changes):
-    """The config with a candidate's changes (its `model` entries merged into the model)."""
-    changed = dict(config, **{k: v for k, v in changes.items() if k != "model"})
-    changed["model"] = dict(config["model"], **changes.get("model", {}))
-    return changed
 
 
 def calibrate(config_name, candidates, steps, rounds=4, reference=None):
