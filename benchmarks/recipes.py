@@ -43,6 +43,7 @@ been trained with so far (so `--seeds 1 --candidates A,B` adds a second seed
 to finalists) and each seed's errors. Writes `<out>/calibration.json`, `<out>/<candidate>.json` (seed 0;
 `<candidate>_seed<S>.json` for seed S; a finished candidate is not trained
 again: delete its file to redo it) and `<out>/study.json` with a markdown table
+of every candidate with a report in `<out>` (this call's and earlier calls'),
 sorted by validation error. Run it alone; on 2 cores a 10-minute budget for 11
 candidates takes about 2.5 hours.
 """
@@ -345,8 +346,11 @@ def main(argv=None):
                   f"{final['validation_error_percent']:.2f}% deterministic, "
                   f"{final['validation_error_percent_single_path']:.2f}% single path, "
                   f"{final['validation_error_percent_monte_carlo']:.2f}% Monte-Carlo", flush=True)
-    # The table: every seed of these candidates trained so far (earlier calls' too).
-    reports = [r for name in candidates for r in reports_on_disk(out, name)]
+    # The table: every candidate with a report in the folder, every seed trained so far
+    # (earlier calls' too), this call's candidates first.
+    known = {**candidates, **{n: c for n, c in CANDIDATES.items() if n not in candidates}}
+    reports = [r for name in known for r in reports_on_disk(out, name)]
+    candidates = {name: known[name] for name in dict.fromkeys(r["candidate"] for r in reports)}
     text = table(reports, args.budget_minutes)
     print(text)
     means = mean_errors(reports)
