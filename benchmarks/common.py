@@ -23,7 +23,8 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     given, and the learning-rate schedule for `total_steps` updates (default:
     the config's epochs): a cosine spans them as it spans the config's epochs;
     a staircase keeps its pace per update (a step down every
-    `staircase_epochs` of the task's real epochs, as in the config's run, so
+    `staircase_epochs` of the config's own epochs, at its own batch size, as in
+    the config's run, so
     a shorter run stops where the config's run would be after as many
     updates); `steps_per_execution` training steps per call of the
     compiled function (Keras's `compile` argument); `seed` seeds
@@ -37,6 +38,7 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     import tensorflow as tf
 
     config = load_config(config_name)
+    own_batch_size = config["batch_size"]
     changes = dict(changes or {})
     config = dict(config, **{k: v for k, v in changes.items() if k != "model"},
                   model=dict(config["model"], **changes.get("model", {})))
@@ -54,11 +56,14 @@ def training_setup(config_name, batch_size=None, jit=None, strategy=None, change
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = task.build_model(config, seed=seed)
-        # A staircase decays every so many real epochs (`steps` updates each): tfRAM defines
-        # its schedule per update. Squeezing its 228 steps down into a 45-minute budget put
-        # its recipe at the floor rate for 61% of the budget (docs/hard_tasks.md).
+        # A staircase decays every so many of the config's own epochs (at its own batch
+        # size, whatever a candidate's): tfRAM defines its schedule per update. Squeezing its
+        # 228 steps down into a 45-minute budget put its recipe at the floor rate for 61% of
+        # the budget; at a candidate's 10x batch, a step every half of its own epochs decayed
+        # 10x faster per update (docs/hard_tasks.md).
+        own_steps = task.steps_per_epoch(dict(config, batch_size=own_batch_size), data)
         model.compile(optimizer=make_optimizer(
-                          config, total_steps or steps * config["epochs"], steps),
+                          config, total_steps or steps * config["epochs"], own_steps),
                       jit_compile=jit, steps_per_execution=steps_per_execution)
         model.optimizer.build(model.trainable_variables)
     return (config, model, dataset, data) if with_data else (config, model, dataset)

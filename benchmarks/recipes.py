@@ -78,10 +78,9 @@ CANDIDATES = {
     # slundqui/tfRAM's recipe (configs/run_cluttered_mnist_tfram.py) with one of its parts
     # taken away at a time: which of them its lead over ours comes from.
     "tfram": {},
-    # As many paths per update as tfram's 32 x 10, and its staircase per update too: a step
-    # down every 860 updates, 5 epochs of 172 (half an epoch of 172 would decay 10x faster).
-    "one_path_per_image": {"batch_size": 320, "staircase_epochs": 5.0,
-                           "model": {"paths_per_input": 1}},
+    # As many paths per update as tfram's 32 x 10 (its staircase keeps its pace per update,
+    # common.training_setup).
+    "one_path_per_image": {"batch_size": 320, "model": {"paths_per_input": 1}},
     "relu_core": {"model": {"core_type": "relu", "identity_init": True}},
     "policy_kept_from_core": {"model": {"reinforce_to_core": False}},
     "reinforce_summed": {"model": {"reinforce_weight": 1.0}},
