@@ -147,6 +147,49 @@ def test_sampled_paths_per_epoch_and_the_sampled_validation_setting():
         task.validate(dict(base, validation_paths=-1))
 
 
+def test_an_epoch_of_several_passes_is_those_passes_back_to_back():
+    """With passes_per_epoch 2, epoch e is what passes 2e and 2e + 1 would be as epochs of
+    their own (same shuffles, placements and clutter), and counts twice their steps and
+    paths; a resumed run starts at its epoch's first pass."""
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 256, (20, 28, 28), dtype=np.uint8)
+    data = ClassificationData(digits, np.arange(20) % 10, digits[:4], np.zeros(4, int),
+                              digits[:0], np.zeros(0, int))
+    task = ClassificationTask()
+    config = {"dataset": "cluttered_mnist", "canvas_size": 40, "clutter_pieces": 2,
+              "batch_size": 8, "epochs": 3, "model": {"paths_per_input": 2}}
+    doubled = dict(config, passes_per_epoch=2)
+    assert task.steps_per_epoch(config, data) == 3 and task.steps_per_epoch(doubled, data) == 6
+    assert task.sampled_paths_per_epoch(doubled, data) == 2 * task.sampled_paths_per_epoch(
+        config, data) == 80
+
+    def batches(settings, seed, first_epoch, count):
+        stream = task.training_data(settings, data, seed, first_epoch)
+        return [(x.numpy(), y.numpy()) for x, y in stream.take(count)]
+
+    passes = batches(dict(config, epochs=6), seed=3, first_epoch=2, count=12)
+    epochs = batches(doubled, seed=3, first_epoch=1, count=12)
+    assert len(epochs) == 12
+    for (x, y), (x_pass, y_pass) in zip(epochs, passes):
+        np.testing.assert_array_equal(x, x_pass)
+        np.testing.assert_array_equal(y, y_pass)
+    assert not np.array_equal(epochs[0][0], epochs[3][0])  # each pass placed afresh
+    with pytest.raises(Exception, match="passes_per_epoch"):
+        task.validate(dict(read_config_module("run_mnist"), passes_per_epoch=0))
+
+
+def test_the_passes_per_epoch_flag_sets_the_config():
+    from ram_keras.training import runner
+
+    task = ClassificationTask()
+    config = read_config_module("run_mnist_fast")
+    for argv, passes in (([], None), (["--passes-per-epoch", "4"], 4)):
+        changed = runner.apply_flags(config, runner.parse_args(config, task, argv), task)
+        assert changed.get("passes_per_epoch") == passes
+    with pytest.raises(SystemExit):
+        runner.parse_args(config, task, ["--passes-per-epoch", "0"])
+
+
 def test_validation_and_test_images_are_fixed_canvases_of_their_own_digits():
     config = read_config_module("run_cluttered_mnist")
 

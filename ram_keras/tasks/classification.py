@@ -12,7 +12,10 @@ their clutter cut from their own digits. Every epoch ends with the
 deterministic policy on the validation set (`val_*` in the history), and with
 `validation_paths` N > 0 (`--validation-paths N`) the single-path and
 Monte-Carlo accuracy of N sampled paths per validation image too
-(`SampledValidation`); the test set is used once, at the end.
+(`SampledValidation`); the test set is used once, at the end. With
+`passes_per_epoch` P > 1 (`--passes-per-epoch P`) an epoch is P passes over the
+training digits, each placed afresh: P times fewer validation passes and
+checkpoints for the same training, where an epoch of big batches is short.
 
 Fashion-MNIST (`fashion_mnist`) is read and split as MNIST is (centred, 28x28).
 A user's own images (`folder`: the config settings `data`, `test_data`,
@@ -276,6 +279,10 @@ class ClassificationTask(Task):
         if isinstance(paths, bool) or not isinstance(paths, int) or paths < 0:
             raise ConfigError("Config setting 'validation_paths' must be an integer >= 0, got "
                               f"{paths!r}.")
+        passes = config.get("passes_per_epoch", 1)
+        if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
+            raise ConfigError("Config setting 'passes_per_epoch' must be an integer >= 1, got "
+                              f"{passes!r}.")
         if config["evaluation_paths"] < 0:
             raise ConfigError("Config setting 'evaluation_paths' must be >= 0, got "
                               f"{config['evaluation_paths']}.")
@@ -310,6 +317,10 @@ class ClassificationTask(Task):
                                  "validation accuracy of N sampled glimpse paths per image; "
                                  "0: the deterministic policy's only (default: the config's, "
                                  f"{config.get('validation_paths', 0)})")
+        parser.add_argument("--passes-per-epoch", type=cli.positive_int, default=None,
+                            help="passes over the training images per epoch (one validation "
+                                 "pass and checkpoint per epoch; default: the config's, "
+                                 f"{config.get('passes_per_epoch', 1)})")
         if config["dataset"] == "folder":
             self._add_data_flags(parser, config)
         else:
@@ -415,6 +426,8 @@ class ClassificationTask(Task):
             config["max_shift"] = args.max_shift
         if getattr(args, "validation_paths", None) is not None:
             config["validation_paths"] = args.validation_paths
+        if getattr(args, "passes_per_epoch", None) is not None:
+            config["passes_per_epoch"] = args.passes_per_epoch
         if getattr(args, "clutter_style", None) is not None:
             config["clutter_style"] = args.clutter_style
         if config["dataset"] == "folder":
@@ -471,22 +484,32 @@ class ClassificationTask(Task):
         return ClassificationData(x_train, y_train, x_validation, y_validation, x_test, y_test)
 
     def steps_per_epoch(self, config, data):
-        return math.ceil(len(data.x_train) / config["batch_size"])
+        """`passes_per_epoch` passes of ceil(training images / batch size) steps."""
+        passes = config.get("passes_per_epoch", 1)
+        return passes * math.ceil(len(data.x_train) / config["batch_size"])
 
     def training_data(self, config, data, seed, first_epoch):
-        """Epochs `first_epoch .. epochs - 1` as one stream; each a pure function of (seed, epoch)."""
+        """Epochs `first_epoch .. epochs - 1` as one stream; each a pure function of (seed, epoch).
+
+        With `passes_per_epoch` P, epoch e is the passes P*e .. P*e + P - 1 over the digits
+        (a pass is what an epoch is with P = 1, its shuffle and placements drawn from
+        (seed, pass))."""
         canvas = {}
         if config["dataset"] in CANVAS_DATASETS:
             canvas = {"canvas_size": config["canvas_size"],
                       "clutter_pieces": config["clutter_pieces"], "clutter_source": data.x_train,
                       "clutter_style": config.get("clutter_style", "max")}
+        passes = config.get("passes_per_epoch", 1)
         return make_dataset(data.x_train, data.y_train, config["batch_size"], shuffle=True,
                             seed=seed, max_shift=config.get("max_shift", 0),
-                            epochs=config["epochs"], first_epoch=first_epoch, **canvas)
+                            epochs=config["epochs"] * passes, first_epoch=first_epoch * passes,
+                            **canvas)
 
     def sampled_paths_per_epoch(self, config, data):
-        """Training images x `paths_per_input`: the sampled glimpse paths of one epoch."""
-        return len(data.x_train) * config["model"].get("paths_per_input", 1)
+        """Training images x `paths_per_input` x `passes_per_epoch`: the sampled glimpse
+        paths of one epoch."""
+        return (len(data.x_train) * config["model"].get("paths_per_input", 1)
+                * config.get("passes_per_epoch", 1))
 
     def epoch_callbacks(self, config, data):
         """With `validation_paths` N > 0 and validation images: `SampledValidation`, the
@@ -574,9 +597,12 @@ class ClassificationTask(Task):
         return first_epoch_reaching(history, "val_accuracy", 1.0 - paper / 100.0 - 1e-9)
 
     def describe_training(self, config, data):
+        passes = config.get("passes_per_epoch", 1)
+        images = f"{len(data.x_train)} training images" + (
+            f", {passes} passes per epoch" if passes > 1 else "")
         if not len(data.y_validation):
-            return f"{len(data.x_train)} training images, none held out for validation"
-        return f"{len(data.x_train)} training images"
+            return f"{images}, none held out for validation"
+        return images
 
     def describe_final(self, final):
         return "; ".join(describe_errors(final, split) for split in ("validation", "test")
