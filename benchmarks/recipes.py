@@ -94,6 +94,8 @@ CANDIDATES = {
     "log_probability_reward": {"model": {"reward": "log_probability"}},
     "std_wide_to_narrow": {"model": {"location_std": 0.2}, "final_location_std": 0.05,
                            "final_location_std_epochs": 97},
+    # The two changes that each beat the whole recipe at seed 0, together: the finalist.
+    "one_path_glorot": {"batch_size": 320, "model": {"paths_per_input": 1, "init_std": None}},
 }
 FIRST_GROUP = list(CANDIDATES)[:list(CANDIDATES).index("tfram")]
 DEFAULT_CANDIDATES = {
