@@ -51,42 +51,18 @@ _checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if __name__ == "__main__" and os.path.isdir(os.path.join(_checkout, "ram_keras")):
     sys.path.insert(0, _checkout)
 
+from ram_keras.defaults import with_tfram_recipe  # noqa: E402
 from ram_keras.training.configs import read_config_module  # noqa: E402
 from ram_keras.training.runner import main  # noqa: E402
 
-_base = read_config_module("run_cluttered_mnist")
 CONFIG = {
-    **_base,
+    **with_tfram_recipe(read_config_module("run_cluttered_mnist_paper")),
     "name": "run_cluttered_mnist_tfram",
     "description": "Cluttered 60x60 MNIST, tfRAM's recipe and clutter: 10 paths per image, "
                    "LSTM 256, REINFORCE (mean over glimpses) into the core, N(0, 0.01) "
                    "weights, random first glimpse, staircase Adam, policy clipped apart at 5.",
     "clutter_style": "blend",
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-    "learning_rate_schedule": "staircase",
-    "staircase_decay_rate": 0.98,
-    "staircase_epochs": 0.5,
-    "final_learning_rate_fraction": 0.01,
-    "gradient_clip_norm": None,
-    "validation_digits": 5000,
-    "validation_paths": 10,
     "epochs": 291,
-    "model": {
-        **_base["model"],
-        "core_type": "lstm",
-        "identity_init": False,
-        "reinforce_to_core": True,
-        "paths_per_input": 10,
-        "baseline": "learned",
-        "first_location": "random",
-        "reinforce_weight": 1 / 8,
-        "init_std": 0.01,
-        "group_clip_norm": 5.0,
-        "mean_activation": "clip",
-        "location_std": 0.1,
-    },
-    "paper_test_error_percent": 4.04,
 }
 
 if __name__ == "__main__":

@@ -191,7 +191,7 @@ def test_the_passes_per_epoch_flag_sets_the_config():
 
 
 def test_validation_and_test_images_are_fixed_canvases_of_their_own_digits():
-    config = read_config_module("run_cluttered_mnist")
+    config = read_config_module("run_cluttered_mnist_paper")
 
     class Flags:
         limit, eval_limit = 100, 50

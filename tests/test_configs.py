@@ -10,8 +10,10 @@ from ram_keras.training.configs import (
     read_config_module,
 )
 
-SHIPPED = ["run_catch", "run_cluttered100_mnist", "run_cluttered_mnist",
-           "run_cluttered_mnist_tfram", "run_mnist", "run_mnist_fast", "run_translated_mnist"]
+# The hard tasks on our recipe for them, each with its paper-recipe config beside it.
+HARD = ["run_cluttered_mnist"]
+SHIPPED = ["run_catch", "run_cluttered100_mnist", "run_cluttered_mnist_tfram", "run_mnist",
+           "run_mnist_fast", "run_translated_mnist", *HARD, *(f"{name}_paper" for name in HARD)]
 
 
 def test_the_shipped_configs_are_listed_and_valid():
@@ -35,7 +37,7 @@ def test_the_main_config_is_the_recipe_chosen_on_validation_trained_on_all_digit
 def test_the_tfram_config_takes_its_whole_recipe_on_its_clutter():
     from ram_keras.training.optimizers import learning_rate_schedule
 
-    tfram, ours = load_config("run_cluttered_mnist_tfram"), load_config("run_cluttered_mnist")
+    tfram, ours = load_config("run_cluttered_mnist_tfram"), load_config("run_cluttered_mnist_paper")
     model = tfram["model"]
     assert tfram["clutter_style"] == "blend" and ours.get("clutter_style", "max") == "max"
     assert (tfram["batch_size"], model["paths_per_input"], model["baseline"]) == (32, 10, "learned")
@@ -60,6 +62,38 @@ def test_the_tfram_config_takes_its_whole_recipe_on_its_clutter():
     for step, rate in ((0, 1e-3), (half_epoch - 1, 1e-3), (half_epoch, 0.98e-3),
                        (10 * half_epoch, 1e-3 * 0.98 ** 10), (500000, 1e-5)):
         assert float(schedule(step)) == pytest.approx(rate, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", HARD)
+def test_the_hard_configs_are_the_paper_tasks_with_our_hard_task_recipe(name):
+    # The task, glimpses and sizes of the paper config; tfRAM's recipe with one path for
+    # each of 320 images (as many paths per update as its 32 x 10) and Glorot weights.
+    from ram_keras.training.optimizers import learning_rate_schedule
+
+    config, paper = load_config(name), load_config(f"{name}_paper")
+    tfram = load_config("run_cluttered_mnist_tfram")
+    for key in ("dataset", "canvas_size", "clutter_pieces", "test_seed", "validation_seed"):
+        assert config[key] == paper[key]
+    for key in ("image_shape", "num_glimpses", "glimpse_size", "num_scales", "core_units"):
+        assert config["model"][key] == paper["model"][key]
+    assert config.get("clutter_style", "max") == (
+        "blend" if config["clutter_pieces"] else "max")
+    model = config["model"]
+    assert (config["batch_size"], model["paths_per_input"], model["init_std"]) == (320, 1, None)
+    assert config["batch_size"] * model["paths_per_input"] == (
+        tfram["batch_size"] * tfram["model"]["paths_per_input"])
+    differing = {key for key in model if model[key] != tfram["model"].get(key)}
+    assert differing <= {"paths_per_input", "init_std", "image_shape", "num_scales"}
+    # An epoch of 10 passes is 1,720 updates, and the staircase decays every 860 of them,
+    # as in tfRAM's run.
+    assert config["passes_per_epoch"] == 10 and config["validation_digits"] == 5000
+    digits = type("Data", (), {"x_train": range(55000)})
+    steps_per_epoch = task_for(config).steps_per_epoch(config, digits)
+    assert steps_per_epoch == 1720
+    schedule = learning_rate_schedule(config, config["epochs"] * steps_per_epoch, steps_per_epoch)
+    assert float(schedule(859)) == pytest.approx(1e-3, rel=1e-6)
+    assert float(schedule(860)) == pytest.approx(0.98e-3, rel=1e-6)
+    assert paper["batch_size"] == 128 and paper["model"]["core_type"] == "relu"
 
 
 def test_a_config_by_path_and_unknown_names(tmp_path):
@@ -116,6 +150,7 @@ def test_a_missing_setting_is_named():
 
 
 @pytest.mark.parametrize("name,size", [("run_translated_mnist", 60), ("run_cluttered_mnist", 60),
+                                       ("run_cluttered_mnist_paper", 60),
                                        ("run_cluttered100_mnist", 100)])
 def test_canvas_configs_check_their_canvas(name, size):
     config = load_config(name)

@@ -219,7 +219,7 @@ def test_catch_evaluation_refuses_models_of_another_config(saved_agent):
 # ------------------------------------------------------------------ clutter styles
 CLUTTERED_CONFIG = """
 from ram_keras.training.configs import read_config_module
-base = read_config_module("run_cluttered_mnist")
+base = read_config_module("run_cluttered_mnist_paper")
 CONFIG = dict(base, name="run_small_clutter", canvas_size=36, clutter_pieces=3, validation_digits=0,
               model=dict(base["model"], image_shape=[36, 36, 1], num_glimpses=2,
                          glimpse_size=6, num_scales=2, what_units=8, where_units=8,

@@ -183,13 +183,13 @@ def test_an_unwritable_out_folder_fails_in_one_line(tiny_config_path, tmp_path):
 
 @pytest.mark.slow
 def test_a_cluttered_task_trains_end_to_end_and_beats_chance(tmp_path):
-    """run_cluttered_mnist with 4 glimpses and smaller networks, 300 steps of 64."""
+    """run_cluttered_mnist_paper with 4 glimpses and smaller networks, 300 steps of 64."""
     config = str(tmp_path / "run_small_clutter.py")
     with open(config, "w") as f:
         f.write(
             "import sys\nsys.path.insert(0, {!r})\n".format(str(tmp_path.parent))
             + "from ram_keras.training.configs import read_config_module\n"
-            + "CONFIG = dict(read_config_module('run_cluttered_mnist'), name='run_small_clutter')\n"
+            + "CONFIG = dict(read_config_module('run_cluttered_mnist_paper'), name='run_small_clutter')\n"
             + "CONFIG['model'] = dict(CONFIG['model'], what_units=64, where_units=32, "
               "glimpse_units=128, core_units=128)\n")
     result = run_main(config, "--limit", "6400", "--batch-size", "64", "--epochs", "3",
