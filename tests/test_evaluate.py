@@ -256,6 +256,16 @@ def test_a_cluttered_model_is_evaluated_on_another_task_definition(tmp_path, mon
     assert not np.array_equal(blended[:50], ours)
     assert report["test_accuracy"] == evaluate_classifier(model, blended, y_test, paths=0)[
         "accuracy"]
+    # Pictures of another task definition go beside the config's own: glimpses_<style>/
+    # with the flag, glimpses/ without it (whatever the config's own style).
+    blend_config_path = tmp_path / "run_small_clutter_blend.py"
+    blend_config_path.write_text(CLUTTERED_CONFIG + "CONFIG['clutter_style'] = 'blend'\n")
+    monkeypatch.chdir(tmp_path)
+    for flags, folder in ((["--clutter-style", "max"], "glimpses_max"), ([], "glimpses")):
+        result = run_main("evaluate", str(blend_config_path), model_path, "--paths", "0",
+                          "--samples", "1", *flags)
+        assert result.code == 0, result.stderr
+        assert os.listdir(tmp_path / "results" / "run_small_clutter" / folder)
     # The flag is for cluttered configs only, and its values are checked.
     refused = run_main("evaluate", "run_mnist", model_path, "--clutter-style", "blend")
     assert_clean_failure(refused, 1)

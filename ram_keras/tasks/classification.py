@@ -654,9 +654,11 @@ class ClassificationTask(Task):
         report.update(error_report(evaluate_classifier(model, images, labels, paths), split))
         count = min(EVALUATE_PICTURES if args.samples is None else args.samples, len(labels))
         if count:
-            # Another task definition's pictures go beside, not over, the model's own.
+            # Another task definition's pictures (--clutter-style) go beside, not over,
+            # those of the config's own.
+            other_style = getattr(args, "clutter_style", None) is not None
             folder = pictures_folder(config, args,
-                                     "glimpses" if style == "max" else f"glimpses_{style}")
+                                     f"glimpses_{style}" if other_style else "glimpses")
             policy = "sampled" if args.stochastic else "deterministic"
             trace = glimpses.trace_glimpses(model, to_float_images(images[:count]),
                                             deterministic=not args.stochastic)
