@@ -1,8 +1,8 @@
 """The recipe study: candidate training recipes for the same compute, judged on validation.
 
-    python benchmarks/recipes.py [--config run_translated_mnist] [--budget-minutes 10]
+    python benchmarks/recipes.py [--config run_translated_mnist_paper] [--budget-minutes 10]
         [--candidates baseline,paths8_loo,...] [--extra NAME='{"model": {...}}']
-        [--seeds 0,1] [--out results/recipes/run_translated_mnist]
+        [--seeds 0,1] [--out results/recipes/run_translated_mnist_paper]
 
 Every candidate is the config with a few settings changed (`CANDIDATES`; more
 with `--extra NAME=JSON`, for combinations). The default candidates are the
@@ -272,7 +272,7 @@ def seed_list(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="run_translated_mnist")
+    parser.add_argument("--config", default="run_translated_mnist_paper")
     parser.add_argument("--budget-minutes", type=float, default=10.0)
     parser.add_argument("--candidates", default=None,
                         help="comma-separated names of CANDIDATES (default: the config's "

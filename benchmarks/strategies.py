@@ -1,7 +1,7 @@
 """Training images/s for each tf.distribute strategy, XLA on and off, on the centred and
 the 60x60 translated configs: the table in docs/speed.md.
 
-    python benchmarks/strategies.py [--configs run_mnist,run_translated_mnist] [--steps 300]
+    python benchmarks/strategies.py [--configs run_mnist,run_translated_mnist_paper] [--steps 300]
         [--json results/benchmarks/strategies.json]
 
 Each cell is one fresh `benchmarks/throughput.py` process (a strategy and the
@@ -88,7 +88,7 @@ def table(reports):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--configs", default="run_mnist,run_translated_mnist")
+    parser.add_argument("--configs", default="run_mnist,run_translated_mnist_paper")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--steps", type=int, default=300, help="timed steps per cell")
     parser.add_argument("--batch-size", type=int, default=128)
