@@ -1,14 +1,9 @@
 """Translated MNIST, trained with our recipe for the hard tasks.
 
 The task of `run_translated_mnist_paper` (a digit at a random place on a 60x60 canvas, 8
-glimpses of 12x12 at 3 scales), trained with `ram_keras.defaults.with_hard_task_recipe`:
-slundqui/tfRAM's recipe (an LSTM core of 256 into which REINFORCE and the baseline's
-gradients flow, a random first glimpse, staircase Adam, the policy's gradients clipped
-apart) with the two changes that beat it in our ablation (docs/hard_tasks.md): one sampled
-glimpse path for each of 320 images per update, and Glorot weights. An epoch is 10 passes
-over the 55,000 training digits (1,720 updates); 75 epochs fit in 3 hours on a 2-core CPU.
-After every epoch the history records the validation error of all three metrics on 5,000
-held-out digits.
+glimpses of 12x12 at 3 scales), trained with `ram_keras.defaults.with_hard_task_recipe`
+(tfRAM's recipe with one path for each of 320 images and Glorot weights; its docstring
+says what it holds). 75 epochs of 10 passes fit in 3 hours on a 2-core CPU.
 
 Training digits are placed (and cluttered) afresh every pass; the test set is fixed by
 `test_seed`, the validation set by `validation_seed`. A run that stops goes on from its last
